@@ -1,0 +1,80 @@
+using System.Data.Common;
+using Dapper;
+using PostService.Contracts;
+
+namespace PostService.Data;
+
+public static class HydrationStatus
+{
+    public const string Pending = "pending";
+    public const string Ok = "ok";
+    public const string NotFound = "not_found";
+    public const string Error = "error";
+    public const string Invalid = "invalid";
+
+    public static readonly IReadOnlyList<string> All = [Pending, Ok, NotFound, Error, Invalid];
+}
+
+public sealed record PostFilter(string? AuthorDid, string? Status, int Limit, string? AfterUri);
+
+/// <summary>All SQL on <c>posts</c> that ingestion and the read endpoints use.</summary>
+public sealed class PostsRepository(IDbConnectionFactory connections)
+{
+    private const string InsertPending = """
+        INSERT INTO posts (post_uri, cid, hydration_status) VALUES (@PostUri, @Cid, 'pending')
+        ON CONFLICT (post_uri) DO NOTHING
+        """;
+
+    // An existing row keeps its status and metadata; it only gains a CID it lacked.
+    private const string FillMissingCid = "UPDATE posts SET cid = @Cid WHERE post_uri = @PostUri AND cid IS NULL";
+
+    private const string InsertInvalid = """
+        INSERT INTO posts (post_uri, hydration_status, hydration_error) VALUES (@PostUri, 'invalid', @Reason)
+        ON CONFLICT (post_uri) DO NOTHING
+        """;
+
+    private const string SelectColumns = """
+        SELECT post_uri, cid, author_did, author_handle, indexed_at, created_at, text, langs AS langs_json,
+               reply_parent_uri, reply_root_uri, embed_type, like_count, repost_count, reply_count, quote_count,
+               hydration_status, hydration_error, last_hydrated_at, attempts, next_attempt_at, metadata_source
+        FROM posts
+        """;
+
+    private const string SelectByUri = SelectColumns + " WHERE post_uri = @PostUri";
+
+    private const string SelectPage = SelectColumns + """
+         WHERE (@AuthorDid IS NULL OR author_did = @AuthorDid)
+           AND (@Status IS NULL OR hydration_status = @Status)
+           AND (@AfterUri IS NULL OR post_uri > @AfterUri)
+         ORDER BY post_uri
+         LIMIT @Limit
+        """;
+
+    /// <summary>Adds an unseen URI as <c>pending</c>; true when it was new.</summary>
+    public static async Task<bool> InsertPendingAsync(DbConnection connection, DbTransaction transaction, string postUri, string? cid)
+    {
+        var inserted = await connection.ExecuteAsync(InsertPending, new { PostUri = postUri, Cid = cid }, transaction) > 0;
+        if (!inserted && cid is not null)
+        {
+            await connection.ExecuteAsync(FillMissingCid, new { PostUri = postUri, Cid = cid }, transaction);
+        }
+        return inserted;
+    }
+
+    public static Task InsertInvalidAsync(DbConnection connection, DbTransaction transaction, string postUri, string reason) =>
+        connection.ExecuteAsync(InsertInvalid, new { PostUri = postUri, Reason = reason }, transaction);
+
+    public async Task<PostRecord?> GetAsync(string postUri, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<PostRecord>(
+            new CommandDefinition(SelectByUri, new { PostUri = postUri }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<IReadOnlyList<PostRecord>> ListAsync(PostFilter filter, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<PostRecord>(new CommandDefinition(SelectPage, filter, cancellationToken: cancellationToken));
+        return rows.ToList();
+    }
+}

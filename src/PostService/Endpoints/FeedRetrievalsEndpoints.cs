@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using PostService.Contracts;
+using PostService.Ingestion;
+using PostService.Options;
+
+namespace PostService.Endpoints;
+
+public static class FeedRetrievalsEndpoints
+{
+    public static IEndpointRouteBuilder MapFeedRetrievalsEndpoints(this IEndpointRouteBuilder routes)
+    {
+        routes.MapPost("/feed-retrievals", PostRetrievals)
+            .WithName("PostFeedRetrievals")
+            .WithTags("Ingestion")
+            .WithSummary("Store a batch of feed retrievals")
+            .WithDescription("""
+                Body: {"retrievals": [...]} ("compliance" is accepted for "retrievals"). Each retrieval has an integer id,
+                requester_did (or user_did), an ISO-8601 timestamp, an optional algo and a posts array whose items carry
+                uri (or postUri), optional cid and optional position. The whole batch is stored in one transaction;
+                re-sending an id replaces that request. Unseen post URIs are queued for hydration.
+                """)
+            .Accepts<FeedRetrievalBatch>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        return routes;
+    }
+
+    public static async Task<Results<Ok<IngestResponse>, ProblemHttpResult>> PostRetrievals(
+        HttpRequest request, RetrievalIngestor ingestor, IOptions<IngestionOptions> options, CancellationToken cancellationToken)
+    {
+        var (document, problem) = await JsonBody.ReadAsync(request, options.Value.MaxBodyBytes, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        using (document)
+        {
+            var (retrievals, rejection) = RetrievalBatchParser.Parse(document!.RootElement, options.Value);
+            if (rejection is not null)
+            {
+                return TypedResults.Problem(statusCode: rejection.StatusCode, title: rejection.Title, detail: rejection.Detail);
+            }
+            return TypedResults.Ok(await ingestor.IngestAsync(retrievals!, cancellationToken));
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace PostService.Endpoints;
+
+/// <summary>Reads a request body as a JSON document, refusing bodies over a size limit with 413 before parsing them whole.</summary>
+public static class JsonBody
+{
+    public static async Task<(JsonDocument? Document, ProblemHttpResult? Problem)> ReadAsync(
+        HttpRequest request, long maxBytes, CancellationToken cancellationToken)
+    {
+        if (request.ContentType is { } contentType && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType,
+                title: "Unsupported media type", detail: $"Send the body as application/json, not '{contentType}'."));
+        }
+        if (request.ContentLength > maxBytes)
+        {
+            return (null, TooLarge(maxBytes));
+        }
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = maxBytes;
+        }
+        try
+        {
+            await using var bounded = new BoundedReadStream(request.Body, maxBytes);
+            return (await JsonDocument.ParseAsync(bounded, cancellationToken: cancellationToken), null);
+        }
+        catch (BodyTooLargeException)
+        {
+            return (null, TooLarge(maxBytes));
+        }
+        catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, TooLarge(maxBytes));
+        }
+        catch (JsonException exception)
+        {
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
+                title: "Malformed JSON", detail: $"The body is not valid JSON: {exception.Message}"));
+        }
+    }
+
+    private static ProblemHttpResult TooLarge(long maxBytes) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Body too large",
+            detail: $"The body exceeds the limit of {maxBytes} bytes; send the retrievals in smaller batches.");
+
+    private sealed class BodyTooLargeException : Exception;
+
+    /// <summary>Passes reads through until more than the limit has been read, then throws.</summary>
+    private sealed class BoundedReadStream(Stream inner, long maxBytes) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private int Count(int read)
+        {
+            _read += read;
+            return _read > maxBytes ? throw new BodyTooLargeException() : read;
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using PostService.Data;
+using PostService.Data.Migrations;
+using PostService.Hydration;
+using PostService.Ingestion;
+using PostService.Options;
+
+namespace PostService.Hosting;
+
+public static class PostServiceRegistration
+{
+    /// <summary>Everything the service needs: options, database, ingestion, hydration, HTTP conventions.</summary>
+    public static WebApplicationBuilder AddPostService(this WebApplicationBuilder builder)
+    {
+        var apiOptions = builder.Configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
+        if (apiOptions.JsonLogs)
+        {
+            builder.Logging.ClearProviders().AddJsonConsole(options => options.IncludeScopes = true);
+        }
+
+        builder.Services.AddPostServiceCore(builder.Configuration);
+        builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section));
+        builder.Services.AddOptions<IngestionOptions>().Bind(builder.Configuration.GetSection(IngestionOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<RetrievalIngestor>();
+
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
+        builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "PostService";
+            document.Info.Description = "Stores the posts Bluesky feed generators served, and who wrote them.";
+            // No server list: the document must not depend on the address the service listens on.
+            document.Servers = [];
+            return Task.CompletedTask;
+        }));
+        return builder;
+    }
+
+    /// <summary>What the service and the CLI share: database, migrations, repositories, hydration.</summary>
+    public static IServiceCollection AddPostServiceCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        // Columns are snake_case, properties PascalCase.
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<DatabaseOptions>().Bind(configuration.GetSection(DatabaseOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<HydrationOptions>().Bind(configuration.GetSection(HydrationOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddSingleton<IDbConnectionFactory, SqliteConnectionFactory>();
+        services.AddSingleton<IMigration, M001_CoreTables>();
+        services.AddSingleton<IMigration, M002_HydrationColumns>();
+        services.AddSingleton<Migrator>();
+        services.AddHostedService<DatabaseMigrationService>();
+        services.AddSingleton<PostsRepository>();
+        services.AddSingleton<FeedRequestsRepository>();
+        services.AddSingleton<HydrationQueue>();
+        return services;
+    }
+
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+    }
+
+    /// <summary>Problem details for every error, and the API explorer where it is enabled.</summary>
+    public static WebApplication UsePostServiceApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        var apiOptions = app.Configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
+        if (apiOptions.EnableSwagger)
+        {
+            app.MapOpenApi();
+            app.MapOpenApi("/openapi/{documentName}.yaml");
+            app.UseSwaggerUI(options =>
+            {
+                options.SwaggerEndpoint("/openapi/v1.json", "PostService v1");
+                options.DocumentTitle = "PostService API";
+            });
+        }
+        return app;
+    }
+}
