@@ -1,0 +1,67 @@
+using System.Net.Http.Json;
+using Dapper;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+
+namespace PostService.Tests.Infrastructure;
+
+/// <summary>
+/// The real service pipeline over a real SQLite file in a fresh temporary folder. Settings are given as
+/// configuration keys, the same ones an operator sets through environment variables.
+/// </summary>
+public sealed class PostServiceFactory : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> _settings;
+
+    public PostServiceFactory(IDictionary<string, string?>? settings = null, string? databasePath = null)
+    {
+        Directory = TempDirectory.Create();
+        DatabasePath = databasePath ?? Path.Combine(Directory, "compliance.db");
+        _settings = new Dictionary<string, string?>
+        {
+            ["PostService:Database:Path"] = DatabasePath,
+            ["PostService:Hydration:Enabled"] = "false",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            _settings[key] = value;
+        }
+    }
+
+    public string Directory { get; }
+
+    public string DatabasePath { get; }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    /// <summary>A second connection to the same file, for checking what was really stored.</summary>
+    public SqliteConnection OpenDatabase()
+    {
+        var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=false");
+        connection.Open();
+        return connection;
+    }
+
+    public long Count(string sql, object? parameters = null)
+    {
+        using var connection = OpenDatabase();
+        return connection.ExecuteScalar<long>(sql, parameters);
+    }
+
+    public async Task<HttpResponseMessage> PostRetrievalsAsync(object body, HttpClient? client = null) =>
+        await (client ?? CreateClient()).PostAsJsonAsync("/feed-retrievals", body);
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        SqliteConnection.ClearAllPools();
+        TempDirectory.Delete(Directory);
+    }
+}
