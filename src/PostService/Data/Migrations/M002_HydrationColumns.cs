@@ -42,9 +42,9 @@ public sealed class M002_HydrationColumns : IMigration
         );
         """;
 
-    // The sweep asks for due work by status and retry time; the trend reads failures by day.
+    // The sweep pages through one status at a time in URI order.
     private const string CreateIndexes = """
-        CREATE INDEX IF NOT EXISTS idx_posts_due ON posts(hydration_status, next_attempt_at);
+        CREATE INDEX IF NOT EXISTS idx_posts_status_uri ON posts(hydration_status, post_uri);
         """;
 
     public int Version => 2;

@@ -1,0 +1,62 @@
+using Dapper;
+using PostService.Contracts;
+
+namespace PostService.Data;
+
+/// <summary>All SQL on <c>hydration_runs</c>.</summary>
+public sealed class HydrationRunsRepository(IDbConnectionFactory connections)
+{
+    private const string Columns = """
+        run_id, trigger, force, refresh, started_at, finished_at, status, attempted, hydrated, not_found, errors,
+        skipped_cached, api_calls, rate_limited, retries
+        """;
+
+    private const string InsertRun = """
+        INSERT INTO hydration_runs (trigger, force, refresh, started_at, status)
+        VALUES (@Trigger, @Force, @Refresh, @StartedAt, @Status)
+        RETURNING run_id
+        """;
+
+    private const string UpdateRun = """
+        UPDATE hydration_runs SET status = @Status, started_at = @StartedAt, finished_at = @FinishedAt,
+            attempted = @Attempted, hydrated = @Hydrated, not_found = @NotFound, errors = @Errors,
+            skipped_cached = @SkippedCached, api_calls = @ApiCalls, rate_limited = @RateLimited, retries = @Retries
+        WHERE run_id = @RunId
+        """;
+
+    // Runs left open by a process that died never finish; say so instead of showing them as running forever.
+    private const string MarkInterrupted = """
+        UPDATE hydration_runs SET status = 'interrupted', finished_at = @Now WHERE status IN ('queued', 'running')
+        """;
+
+    private const string SelectRun = "SELECT " + Columns + " FROM hydration_runs WHERE run_id = @RunId";
+
+    private const string SelectRecent = "SELECT " + Columns + " FROM hydration_runs ORDER BY run_id DESC LIMIT @Limit";
+
+    public Task<long> CreateAsync(string trigger, bool force, bool refresh, string startedAt, string status, CancellationToken cancellationToken) =>
+        connections.WriteAsync((connection, transaction) => connection.ExecuteScalarAsync<long>(
+            InsertRun, new { Trigger = trigger, Force = force, Refresh = refresh, StartedAt = startedAt, Status = status }, transaction),
+            cancellationToken);
+
+    public Task SaveAsync(HydrationRunRecord run, CancellationToken cancellationToken) =>
+        connections.WriteAsync((connection, transaction) => connection.ExecuteAsync(UpdateRun, run, transaction), cancellationToken);
+
+    public Task<int> MarkInterruptedAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        connections.WriteAsync((connection, transaction) => connection.ExecuteAsync(MarkInterrupted, new { Now = DbTime.ToText(now) }, transaction),
+            cancellationToken);
+
+    public async Task<HydrationRunRecord?> GetAsync(long runId, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<HydrationRunRecord>(
+            new CommandDefinition(SelectRun, new { RunId = runId }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<IReadOnlyList<HydrationRunRecord>> ListRecentAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<HydrationRunRecord>(
+            new CommandDefinition(SelectRecent, new { Limit = limit }, cancellationToken: cancellationToken));
+        return rows.ToList();
+    }
+}

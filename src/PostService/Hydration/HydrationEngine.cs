@@ -1,0 +1,382 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using PostService.Contracts;
+using PostService.Data;
+using PostService.Hydration.AppView;
+using PostService.Options;
+
+namespace PostService.Hydration;
+
+/// <summary>
+/// Carries out hydration runs: takes URIs from the hint queue and from database sweeps, sends them to the
+/// AppView in batches with several calls in flight (the rate budget, not latency, caps throughput), and
+/// records every outcome. The same URI is never in two calls at once. Used by the background worker and the CLI.
+/// </summary>
+public sealed class HydrationEngine
+{
+    private const string NotReturned = "not returned by the AppView: deleted, taken down, or hidden from this viewer";
+    private const string HandleAuthority = "handle-based at-URI: getPosts needs the author's DID; resolve the handle first";
+    private const int MaxErrorLength = 1_000;
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromDays(1);
+
+    private readonly IAppViewClient _appView;
+    private readonly HydrationRepository _posts;
+    private readonly HydrationRunsRepository _runs;
+    private readonly RateBudget _budget;
+    private readonly HydrationMetrics _metrics;
+    private readonly HydrationOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<HydrationEngine> _logger;
+    private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _slots;
+    private long _apiCalls, _hydrated, _notFound, _errors, _skippedCached, _retries, _rateLimited;
+
+    public HydrationEngine(
+        IAppViewClient appView, HydrationRepository posts, HydrationRunsRepository runs, RateBudget budget,
+        HydrationMetrics metrics, IOptions<HydrationOptions> options, TimeProvider time, ILogger<HydrationEngine> logger)
+    {
+        (_appView, _posts, _runs, _budget, _metrics, _options, _time, _logger) = (appView, posts, runs, budget, metrics, options.Value, time, logger);
+        _slots = new SemaphoreSlim(_options.MaxInFlight, _options.MaxInFlight);
+    }
+
+    public int InFlightCalls => _options.MaxInFlight - _slots.CurrentCount;
+
+    public long RateLimitedSeen => Interlocked.Read(ref _rateLimited);
+
+    public string? LastError { get; private set; }
+
+    public HydrationTotals Totals => new(
+        Interlocked.Read(ref _apiCalls), Interlocked.Read(ref _hydrated), Interlocked.Read(ref _notFound),
+        Interlocked.Read(ref _errors), Interlocked.Read(ref _skippedCached), Interlocked.Read(ref _retries));
+
+    /// <summary>
+    /// Runs until the hints are drained and the sweep finds nothing more (or the limit is reached), then waits for
+    /// the calls in flight. <paramref name="yieldToken"/> ends the run early but cleanly, to let another one start.
+    /// </summary>
+    public async Task<HydrationRunRecord> RunAsync(
+        HydrationRun run, ChannelReader<string>? hints, CancellationToken yieldToken, CancellationToken cancellationToken)
+    {
+        run.StartedAt = _time.GetUtcNow();
+        run.Status = "running";
+        if (run.RunId != 0)
+        {
+            await _runs.SaveAsync(run.Snapshot(), cancellationToken);
+        }
+        var selection = new WorkSelection(run.Spec.Force, run.Spec.Refresh,
+            run.Spec.RefreshOlderThan is { } age ? DbTime.ToText(run.StartedAt - age) : null,
+            _options.MaxAttempts, DbTime.ToText(run.StartedAt));
+        var calls = new List<Task>();
+        try
+        {
+            do
+            {
+                if (hints is not null)
+                {
+                    while (!yieldToken.IsCancellationRequested && await NextHintBatchAsync(hints, cancellationToken) is { Count: > 0 } hinted)
+                    {
+                        if (!await SubmitAsync(run, selection, hinted, calls, cancellationToken))
+                        {
+                            break;
+                        }
+                    }
+                }
+                await SweepAsync(run, selection, calls, yieldToken, cancellationToken);
+            }
+            while (hints is { Count: > 0 } && !LimitReached(run) && !yieldToken.IsCancellationRequested);
+            await Task.WhenAll(calls);
+            run.Status = "completed";
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Calls cut short leave their posts as they were; nothing is half-written.
+            await Task.WhenAll(calls);
+            run.Status = "cancelled";
+        }
+        return await FinishAsync(run);
+    }
+
+    private async Task<HydrationRunRecord> FinishAsync(HydrationRun run)
+    {
+        var record = run.Snapshot(_time.GetUtcNow());
+        if (run.RunId != 0)
+        {
+            await _runs.SaveAsync(record, CancellationToken.None);
+            _logger.LogInformation(
+                "Hydration run {RunId} ({Trigger}{Force}) {Status}: attempted {Attempted}, hydrated {Hydrated}, not found {NotFound}, " +
+                "errors {Errors}, skipped cached {SkippedCached}, API calls {ApiCalls}, rate limited {RateLimited}, retries {Retries}",
+                record.RunId, record.Trigger, record.Force ? ", force" : "", record.Status, record.Attempted, record.Hydrated,
+                record.NotFound, record.Errors, record.SkippedCached, record.ApiCalls, record.RateLimited, record.Retries);
+        }
+        run.Complete(record);
+        return record;
+    }
+
+    /// <summary>Up to one batch of hinted URIs: sent when full, or once the first has waited the linger time.</summary>
+    private async Task<List<string>> NextHintBatchAsync(ChannelReader<string> hints, CancellationToken cancellationToken)
+    {
+        var batch = new List<string>(_options.BatchSize);
+        if (!hints.TryRead(out var first))
+        {
+            return batch;
+        }
+        batch.Add(first);
+        var deadline = _time.GetUtcNow().AddMilliseconds(_options.LingerMs);
+        while (batch.Count < _options.BatchSize)
+        {
+            if (hints.TryRead(out var next))
+            {
+                batch.Add(next);
+                continue;
+            }
+            var remaining = deadline - _time.GetUtcNow();
+            if (remaining <= TimeSpan.Zero)
+            {
+                break;
+            }
+            using var linger = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            linger.CancelAfter(remaining);
+            try
+            {
+                if (!await hints.WaitToReadAsync(linger.Token))
+                {
+                    break;
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+        return batch;
+    }
+
+    private async Task SweepAsync(HydrationRun run, WorkSelection selection, List<Task> calls, CancellationToken yieldToken, CancellationToken cancellationToken)
+    {
+        foreach (var status in selection.Statuses)
+        {
+            var afterUri = "";
+            while (!yieldToken.IsCancellationRequested)
+            {
+                var page = await _posts.SelectWorkAsync(selection, status, afterUri, _options.SweepPageSize, _time.GetUtcNow(), cancellationToken);
+                if (page.Count == 0)
+                {
+                    break;
+                }
+                if (!await SubmitAsync(run, selection, page, calls, cancellationToken))
+                {
+                    return;
+                }
+                afterUri = page[^1];
+                if (page.Count < _options.SweepPageSize)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>Sends the candidates that are due, in batches; false once the run's limit is reached.</summary>
+    private async Task<bool> SubmitAsync(HydrationRun run, WorkSelection selection, IReadOnlyList<string> candidates, List<Task> calls, CancellationToken cancellationToken)
+    {
+        // A URI in flight is being settled by its call; checking state only after it leaves keeps the check true.
+        var fresh = candidates.Distinct(StringComparer.Ordinal).Where(uri => !_inFlight.ContainsKey(uri)).ToList();
+        if (fresh.Count == 0)
+        {
+            return true;
+        }
+        var states = await _posts.GetStatesAsync(fresh, cancellationToken);
+        var due = new List<string>(fresh.Count);
+        var skipped = 0;
+        foreach (var uri in fresh)
+        {
+            if (!states.TryGetValue(uri, out var state))
+            {
+                continue;
+            }
+            if (IsDue(state, selection))
+            {
+                due.Add(uri);
+            }
+            else if (state.HydrationStatus is HydrationStatus.Ok or HydrationStatus.NotFound)
+            {
+                skipped++;
+            }
+        }
+        run.AddSkippedCached(skipped);
+        Interlocked.Add(ref _skippedCached, skipped);
+
+        foreach (var chunk in due.Chunk(_options.BatchSize))
+        {
+            var room = run.Spec.Limit is { } limit ? limit - run.Attempted : long.MaxValue;
+            if (room <= 0)
+            {
+                return false;
+            }
+            var batch = chunk.Take((int)Math.Min(room, chunk.Length)).ToArray();
+            await _slots.WaitAsync(cancellationToken);
+            if (run.RunId == 0)
+            {
+                run.RunId = await _runs.CreateAsync(run.Spec.Trigger, run.Spec.Force, run.Spec.Refresh, DbTime.ToText(run.StartedAt), run.Status, cancellationToken);
+            }
+            foreach (var uri in batch)
+            {
+                _inFlight[uri] = 0;
+            }
+            run.AddAttempted(batch.Length);
+            calls.RemoveAll(call => call.IsCompleted);
+            calls.Add(ProcessBatchAsync(run, batch, cancellationToken));
+        }
+        return !LimitReached(run);
+    }
+
+    private bool IsDue(PostState state, WorkSelection selection)
+    {
+        var notThisRun = state.LastHydratedAt is null || string.CompareOrdinal(state.LastHydratedAt, selection.RunStartedAt) < 0;
+        return state.HydrationStatus switch
+        {
+            HydrationStatus.Pending => true,
+            HydrationStatus.Error => notThisRun && (selection.Force || (state.Attempts < selection.MaxAttempts
+                && (state.NextAttemptAt is null || string.CompareOrdinal(state.NextAttemptAt, DbTime.ToText(_time.GetUtcNow())) <= 0))),
+            HydrationStatus.NotFound => notThisRun && selection.Force,
+            HydrationStatus.Ok => notThisRun && selection.Refresh
+                && (selection.RefreshBefore is null || state.LastHydratedAt is null || string.CompareOrdinal(state.LastHydratedAt, selection.RefreshBefore) < 0),
+            _ => false,
+        };
+    }
+
+    private static bool LimitReached(HydrationRun run) => run.Spec.Limit is { } limit && run.Attempted >= limit;
+
+    private async Task ProcessBatchAsync(HydrationRun run, string[] uris, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        try
+        {
+            var byHandle = uris.Where(uri => !uri.StartsWith("at://did:", StringComparison.Ordinal)).ToList();
+            if (byHandle.Count > 0)
+            {
+                await RecordFailuresAsync(run, byHandle, HandleAuthority, permanent: true, cancellationToken);
+            }
+            var byDid = uris.Except(byHandle).ToList();
+            if (byDid.Count > 0)
+            {
+                await FetchAsync(run, byDid, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: the posts stay as they were and are picked up on the next start.
+        }
+        catch (Exception exception)
+        {
+            // One bad batch must never stop the worker; its posts stay due and are retried by a later sweep.
+            LastError = $"{_time.GetUtcNow():O} {exception.GetType().Name}: {exception.Message}";
+            _logger.LogError(exception, "Hydration of a batch of {Count} URIs failed", uris.Length);
+        }
+        finally
+        {
+            foreach (var uri in uris)
+            {
+                _inFlight.TryRemove(uri, out _);
+            }
+            _slots.Release();
+        }
+    }
+
+    /// <summary>One getPosts call, repeated after 429s, split in halves when the AppView rejects the batch as a whole.</summary>
+    private async Task FetchAsync(HydrationRun run, IReadOnlyList<string> uris, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var started = _time.GetTimestamp();
+            var result = await _appView.GetPostsAsync(uris, cancellationToken);
+            run.AddApiCalls(1 + result.Retries, result.Retries);
+            Interlocked.Add(ref _apiCalls, 1 + result.Retries);
+            Interlocked.Add(ref _retries, result.Retries);
+            _metrics.RecordCall(result.GetType().Name, _time.GetElapsedTime(started));
+            _logger.LogDebug("getPosts with {Count} URIs: {Result} in {ElapsedMs} ms; URIs {Uris}",
+                uris.Count, result.GetType().Name, _time.GetElapsedTime(started).TotalMilliseconds, uris);
+
+            switch (result)
+            {
+                case GetPostsResult.Success success:
+                    await RecordSuccessAsync(run, uris, success.PostsByUri, cancellationToken);
+                    return;
+                case GetPostsResult.RateLimited limited:
+                    // Never a failure of the posts: wait as told, then the same batch again.
+                    run.AddRateLimited();
+                    Interlocked.Increment(ref _rateLimited);
+                    _budget.PauseUntil(_time.GetUtcNow() + limited.RetryAfter);
+                    continue;
+                case GetPostsResult.BadRequest or GetPostsResult.Failed { StatusCode: >= 500 } when uris.Count > 1:
+                    // One bad URI must not cost the others: isolate it by halving.
+                    var half = uris.Count / 2;
+                    await FetchAsync(run, uris.Take(half).ToList(), cancellationToken);
+                    await FetchAsync(run, uris.Skip(half).ToList(), cancellationToken);
+                    return;
+                case GetPostsResult.BadRequest rejected:
+                    await RecordFailuresAsync(run, uris, $"AppView rejected the URI: {rejected.Message}", permanent: true, cancellationToken);
+                    return;
+                case GetPostsResult.Failed failed:
+                    LastError = $"{_time.GetUtcNow():O} {failed.Reason}";
+                    await RecordFailuresAsync(run, uris, failed.Reason, permanent: false, cancellationToken);
+                    return;
+            }
+        }
+    }
+
+    private async Task RecordSuccessAsync(HydrationRun run, IReadOnlyList<string> uris, IReadOnlyDictionary<string, HydratedPost> found, CancellationToken cancellationToken)
+    {
+        var now = DbTime.ToText(_time.GetUtcNow());
+        var hydrated = new List<PostMetadata>();
+        var missing = new List<PostFailure>();
+        foreach (var uri in uris)
+        {
+            if (found.TryGetValue(uri, out var post))
+            {
+                hydrated.Add(new PostMetadata(uri, post.Cid, post.AuthorDid, post.AuthorHandle, post.IndexedAt, post.CreatedAt, post.Text,
+                    post.Langs is null ? null : JsonSerializer.Serialize(post.Langs), post.ReplyParentUri, post.ReplyRootUri, post.EmbedType,
+                    post.LikeCount, post.RepostCount, post.ReplyCount, post.QuoteCount, now));
+            }
+            else
+            {
+                missing.Add(new PostFailure(uri, HydrationStatus.NotFound, NotReturned, 0, null, now));
+            }
+        }
+        await _posts.RecordAsync(hydrated, missing, cancellationToken);
+        run.AddHydrated(hydrated.Count);
+        run.AddNotFound(missing.Count);
+        Interlocked.Add(ref _hydrated, hydrated.Count);
+        Interlocked.Add(ref _notFound, missing.Count);
+        _metrics.RecordOutcome(HydrationStatus.Ok, hydrated.Count);
+        _metrics.RecordOutcome(HydrationStatus.NotFound, missing.Count);
+    }
+
+    /// <summary>
+    /// Marks posts <c>error</c>. A transient failure is retried later with a doubling delay until the attempts
+    /// run out; a permanent one (the AppView rejects the URI) waits for a forced run.
+    /// </summary>
+    private async Task RecordFailuresAsync(HydrationRun run, IReadOnlyList<string> uris, string reason, bool permanent, CancellationToken cancellationToken)
+    {
+        var states = await _posts.GetStatesAsync(uris.ToList(), cancellationToken);
+        var now = _time.GetUtcNow();
+        var error = reason.Length <= MaxErrorLength ? reason : reason[..MaxErrorLength];
+        var failures = uris.Select(uri =>
+        {
+            var attempts = permanent ? _options.MaxAttempts : (states.TryGetValue(uri, out var state) ? state.Attempts : 0) + 1;
+            var retryAt = attempts < _options.MaxAttempts ? DbTime.ToText(now + Backoff(attempts)) : null;
+            return new PostFailure(uri, HydrationStatus.Error, error, attempts, retryAt, DbTime.ToText(now));
+        }).ToList();
+        await _posts.RecordAsync([], failures, cancellationToken);
+        run.AddErrors(failures.Count);
+        Interlocked.Add(ref _errors, failures.Count);
+        _metrics.RecordOutcome(HydrationStatus.Error, failures.Count);
+    }
+
+    private TimeSpan Backoff(long attempts)
+    {
+        var delay = TimeSpan.FromSeconds(_options.RetryBackoffSeconds * Math.Pow(2, Math.Min(attempts - 1, 20)));
+        return delay < MaxBackoff ? delay : MaxBackoff;
+    }
+}

@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Options;
+using PostService.Options;
+
+namespace PostService.Hydration;
+
+/// <summary>
+/// The background consumer. At start, and whenever the hint queue runs dry, it sweeps the database, so a URI
+/// acknowledged by ingestion is hydrated even if the process died before it was queued. Between runs it sleeps
+/// until a URI is queued, a run is requested, or a failed post's retry time comes.
+/// </summary>
+public sealed class HydrationWorker(
+    HydrationEngine engine,
+    HydrationQueue queue,
+    HydrationCoordinator coordinator,
+    Data.HydrationRepository posts,
+    Data.HydrationRunsRepository runs,
+    IOptions<HydrationOptions> options,
+    TimeProvider time,
+    ILogger<HydrationWorker> logger) : BackgroundService
+{
+    private static readonly TimeSpan PauseAfterFailure = TimeSpan.FromSeconds(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interrupted = await runs.MarkInterruptedAsync(time.GetUtcNow(), stoppingToken);
+        if (interrupted > 0)
+        {
+            logger.LogWarning("{Count} hydration runs were left unfinished by an earlier process and are marked interrupted", interrupted);
+        }
+        var trigger = RunTrigger.Startup;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var (run, yieldToken) = coordinator.BeginNext(trigger);
+                try
+                {
+                    await engine.RunAsync(run, queue.Reader, yieldToken, stoppingToken);
+                }
+                finally
+                {
+                    coordinator.End(run);
+                }
+                trigger = RunTrigger.Ingest;
+                if (!coordinator.HasQueued)
+                {
+                    await WaitForWorkAsync(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception exception)
+            {
+                // The database may be briefly unavailable; the worker itself must outlive that.
+                logger.LogError(exception, "Hydration worker failed; trying again in {Delay}", PauseAfterFailure);
+                await Task.Delay(PauseAfterFailure, time, stoppingToken);
+            }
+        }
+    }
+
+    private async Task WaitForWorkAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromSeconds(options.Value.SweepIntervalSeconds);
+        if (await posts.EarliestRetryAsync(options.Value.MaxAttempts, stoppingToken) is { } retryAt)
+        {
+            var untilRetry = retryAt - time.GetUtcNow();
+            interval = untilRetry < interval ? (untilRetry > TimeSpan.Zero ? untilRetry : TimeSpan.Zero) : interval;
+        }
+        using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var queued = queue.Reader.WaitToReadAsync(wake.Token).AsTask();
+        var requested = coordinator.WaitForRequestAsync(wake.Token);
+        var timer = Task.Delay(interval, time, wake.Token);
+        await Task.WhenAny(queued, requested, timer);
+        await wake.CancelAsync();
+        // A request signal consumed here is not lost: the queued run is picked up by the next BeginNext.
+        await Task.WhenAll(queued, requested, timer).ContinueWith(_ => { }, TaskScheduler.Default);
+        stoppingToken.ThrowIfCancellationRequested();
+    }
+}
