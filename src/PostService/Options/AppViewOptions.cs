@@ -1,0 +1,23 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace PostService.Options;
+
+/// <summary>Where and how patiently the service talks to the Bluesky AppView.</summary>
+public sealed class AppViewOptions
+{
+    public const string Section = "PostService:AppView";
+
+    [Required, Url]
+    public string BaseUrl { get; set; } = "https://public.api.bsky.app";
+
+    /// <summary>Time limit for one HTTP attempt, not for the whole call including retries.</summary>
+    [Range(1, 300)]
+    public int AttemptTimeoutSeconds { get; set; } = 10;
+
+    [Range(0, 10)]
+    public int MaxRetries { get; set; } = 3;
+
+    /// <summary>First retry delay; later ones grow exponentially, with jitter.</summary>
+    [Range(1, 60000)]
+    public int RetryBaseDelayMs { get; set; } = 500;
+}
