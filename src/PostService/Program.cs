@@ -10,6 +10,7 @@ app.MapHealthEndpoints();
 app.MapFeedRetrievalsEndpoints();
 app.MapFeedRequestsEndpoints();
 app.MapPostsEndpoints();
+app.MapHydrationEndpoints();
 
 app.Run();
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using PostService.Data;
 using PostService.Data.Migrations;
 using PostService.Hydration;
+using PostService.Hydration.AppView;
 using PostService.Ingestion;
 using PostService.Options;
 
@@ -22,6 +23,7 @@ public static class PostServiceRegistration
         }
 
         builder.Services.AddPostServiceCore(builder.Configuration);
+        builder.Services.AddHydrationWorker(builder.Configuration);
         builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section));
         builder.Services.AddOptions<IngestionOptions>().Bind(builder.Configuration.GetSection(IngestionOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
@@ -60,6 +62,24 @@ public static class PostServiceRegistration
         services.AddSingleton<PostsRepository>();
         services.AddSingleton<FeedRequestsRepository>();
         services.AddSingleton<HydrationQueue>();
+        services.AddSingleton<HydrationRepository>();
+        services.AddSingleton<HydrationRunsRepository>();
+        services.AddSingleton<CoverageQueries>();
+        services.AddSingleton<RateBudget>();
+        services.AddSingleton<HydrationMetrics>();
+        services.AddSingleton<HydrationEngine>();
+        services.AddSingleton<HydrationCoordinator>();
+        services.AddAppViewClient(configuration);
+        return services;
+    }
+
+    /// <summary>The background hydration worker, unless turned off by <c>PostService:Hydration:Enabled</c>.</summary>
+    public static IServiceCollection AddHydrationWorker(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (configuration.GetSection(HydrationOptions.Section).GetValue(nameof(HydrationOptions.Enabled), true))
+        {
+            services.AddHostedService<HydrationWorker>();
+        }
         return services;
     }
 

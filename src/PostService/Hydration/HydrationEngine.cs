@@ -24,7 +24,6 @@ public sealed class HydrationEngine
     private readonly IAppViewClient _appView;
     private readonly HydrationRepository _posts;
     private readonly HydrationRunsRepository _runs;
-    private readonly RateBudget _budget;
     private readonly HydrationMetrics _metrics;
     private readonly HydrationOptions _options;
     private readonly TimeProvider _time;
@@ -34,10 +33,10 @@ public sealed class HydrationEngine
     private long _apiCalls, _hydrated, _notFound, _errors, _skippedCached, _retries, _rateLimited;
 
     public HydrationEngine(
-        IAppViewClient appView, HydrationRepository posts, HydrationRunsRepository runs, RateBudget budget,
+        IAppViewClient appView, HydrationRepository posts, HydrationRunsRepository runs,
         HydrationMetrics metrics, IOptions<HydrationOptions> options, TimeProvider time, ILogger<HydrationEngine> logger)
     {
-        (_appView, _posts, _runs, _budget, _metrics, _options, _time, _logger) = (appView, posts, runs, budget, metrics, options.Value, time, logger);
+        (_appView, _posts, _runs, _metrics, _options, _time, _logger) = (appView, posts, runs, metrics, options.Value, time, logger);
         _slots = new SemaphoreSlim(_options.MaxInFlight, _options.MaxInFlight);
     }
 
@@ -303,11 +302,10 @@ public sealed class HydrationEngine
                 case GetPostsResult.Success success:
                     await RecordSuccessAsync(run, uris, success.PostsByUri, cancellationToken);
                     return;
-                case GetPostsResult.RateLimited limited:
-                    // Never a failure of the posts: wait as told, then the same batch again.
+                case GetPostsResult.RateLimited:
+                    // Never a failure of the posts: the client has paused the budget as told; send the batch again.
                     run.AddRateLimited();
                     Interlocked.Increment(ref _rateLimited);
-                    _budget.PauseUntil(_time.GetUtcNow() + limited.RetryAfter);
                     continue;
                 case GetPostsResult.BadRequest or GetPostsResult.Failed { StatusCode: >= 500 } when uris.Count > 1:
                     // One bad URI must not cost the others: isolate it by halving.

@@ -26,8 +26,8 @@ public sealed class RateBudget : RateLimiter
         Limit = options.Value.BudgetCalls;
         Window = TimeSpan.FromSeconds(options.Value.BudgetWindowSeconds);
         // Calls reach the AppView with varying delay, so two calls granted exactly one window apart may arrive
-        // closer together; 1% of the window absorbs that.
-        _spacing = Window + Window / 100;
+        // closer together; 1% of the window (at least 100 ms) absorbs that.
+        _spacing = Window + TimeSpan.FromTicks(Math.Max(Window.Ticks / 100, TimeSpan.TicksPerMillisecond * 100));
     }
 
     public int Limit { get; }

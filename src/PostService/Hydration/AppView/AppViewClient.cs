@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
@@ -11,6 +12,8 @@ namespace PostService.Hydration.AppView;
 /// <summary>
 /// Typed HttpClient for <c>GET /xrpc/app.bsky.feed.getPosts</c>. Retries transient failures itself; everything
 /// that needs a decision (not found, bad request, rate limited, gave up) is returned to the caller.
+/// Every attempt, retries included, first takes a permit from the <see cref="RateBudget"/>, and every answer's
+/// rate-limit headers (and 429s) are reported back to it.
 /// </summary>
 public sealed partial class AppViewClient : IAppViewClient
 {
@@ -26,14 +29,17 @@ public sealed partial class AppViewClient : IAppViewClient
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _attemptTimeout;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    private readonly RateBudget _budget;
 
     public AppViewClient(
         HttpClient http,
+        RateBudget budget,
         IOptions<AppViewOptions> options,
         ILogger<AppViewClient> logger,
         TimeProvider timeProvider)
     {
         _http = http;
+        _budget = budget;
         _logger = logger;
         _timeProvider = timeProvider;
         _attemptTimeout = TimeSpan.FromSeconds(options.Value.AttemptTimeoutSeconds);
@@ -100,8 +106,9 @@ public sealed partial class AppViewClient : IAppViewClient
             });
         }
 
-        // Added last, so it sits inside the retry and limits each attempt separately.
-        return builder.AddTimeout(_attemptTimeout).Build();
+        // The attempt timeout is not a strategy here: it must start after the budget permit is granted,
+        // inside the attempt (see SendOnceAsync), or waiting for the budget would count as a slow AppView.
+        return builder.Build();
     }
 
     private static Uri BuildRequestUri(IReadOnlyList<string> uris)
@@ -124,16 +131,28 @@ public sealed partial class AppViewClient : IAppViewClient
     private async ValueTask<Outcome<HttpResponseMessage>> SendOnceAsync(CallState call, CancellationToken attemptToken)
     {
         HttpResponseMessage? response = null;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(attemptToken);
         try
         {
+            using var lease = await _budget.AcquireAsync(1, attemptToken);
+            timeout.CancelAfter(_attemptTimeout);
             using var request = new HttpRequestMessage(HttpMethod.Get, call.RequestUri);
             // ResponseContentRead buffers the body within this attempt, so a stalled body hits the attempt timeout.
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, attemptToken);
-            call.RateLimit = RateLimitHeaders.From(response.Headers, _timeProvider.GetUtcNow());
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
+            var now = _timeProvider.GetUtcNow();
+            call.RateLimit = RateLimitHeaders.From(response.Headers, now);
+            if (call.RateLimit is { Remaining: { } remaining, Reset: { } reset })
+            {
+                _budget.ObserveServerBudget((int)Math.Min(remaining, int.MaxValue), reset);
+            }
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                _budget.PauseUntil(now + RetryAfterOf(response, call.RateLimit));
+            }
 
             if (response.IsSuccessStatusCode)
             {
-                var (posts, problem) = await ParseBodyAsync(response, attemptToken);
+                var (posts, problem) = await ParseBodyAsync(response, timeout.Token);
                 if (problem is not null)
                 {
                     var status = (int)response.StatusCode;
@@ -145,6 +164,11 @@ public sealed partial class AppViewClient : IAppViewClient
             }
 
             return Outcome.FromResult(response);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !attemptToken.IsCancellationRequested)
+        {
+            response?.Dispose();
+            return Outcome.FromException<HttpResponseMessage>(new TimeoutRejectedException($"attempt exceeded {_attemptTimeout}"));
         }
         catch (Exception exception)
         {

@@ -14,6 +14,7 @@ public static class AppViewRegistration
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<RateBudget>();
 
         services.AddHttpClient<IAppViewClient, AppViewClient>((provider, http) =>
         {

@@ -1,0 +1,297 @@
+using System.Net;
+using System.Text.Json;
+using System.Threading.Channels;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using PostService.Hydration;
+using PostService.Tests.Builders;
+using PostService.Tests.Infrastructure;
+
+namespace PostService.Tests.Hydration;
+
+public sealed class HydrationPipelineTests : IAsyncLifetime
+{
+    private FakeAppView _appView = null!;
+
+    public async Task InitializeAsync() => _appView = await FakeAppView.StartAsync();
+
+    public async Task DisposeAsync() => await _appView.DisposeAsync();
+
+    private static string Uri(string rkey, string did = "did:plc:author1") => RetrievalBuilder.PostUri(rkey, did);
+
+    private static string Status(PostServiceFactory service, string uri) =>
+        service.OpenDatabase().ExecuteScalar<string>("SELECT hydration_status FROM posts WHERE post_uri = @uri", new { uri }) ?? "(none)";
+
+    private static Task AllSettledAsync(PostServiceFactory service, int expected) =>
+        Eventually.TrueAsync(
+            () => service.Count("SELECT count(*) FROM posts WHERE hydration_status IN ('ok', 'not_found', 'error')") >= expected,
+            $"{expected} posts are hydrated");
+
+    [Fact]
+    public async Task IngestedUrisAreHydratedWithEveryStoredField()
+    {
+        var reply = Uri("reply");
+        var served = _appView.AddPost(reply, post => post.WithReply(Uri("parent"), Uri("root")).WithImages(2) with
+        {
+            LikeCount = 3, RepostCount = 4, ReplyCount = 5, QuoteCount = 6, Langs = ["en", "de"], Text = "hello world",
+        });
+        using var service = HydratingService.Start(_appView);
+
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(reply, 0)))).EnsureSuccessStatusCode();
+        await AllSettledAsync(service, 1);
+
+        var post = await service.CreateClient().GetOkJsonAsync("/posts/" + System.Uri.EscapeDataString(reply));
+        Assert.Equal("ok", post.GetProperty("hydration_status").GetString());
+        Assert.Equal(served.Cid, post.GetProperty("cid").GetString());
+        Assert.Equal(served.AuthorDid, post.GetProperty("author_did").GetString());
+        Assert.Equal(served.AuthorHandle, post.GetProperty("author_handle").GetString());
+        Assert.Equal(served.IndexedAt, post.GetProperty("indexed_at").GetString());
+        Assert.Equal(served.CreatedAt, post.GetProperty("created_at").GetString());
+        Assert.Equal("hello world", post.GetProperty("text").GetString());
+        Assert.Equal(["en", "de"], post.GetProperty("langs").EnumerateArray().Select(lang => lang.GetString()));
+        Assert.Equal(Uri("parent"), post.GetProperty("reply_parent_uri").GetString());
+        Assert.Equal(Uri("root"), post.GetProperty("reply_root_uri").GetString());
+        Assert.Equal("app.bsky.embed.images#view", post.GetProperty("embed_type").GetString());
+        Assert.Equal(3, post.GetProperty("like_count").GetInt64());
+        Assert.Equal(4, post.GetProperty("repost_count").GetInt64());
+        Assert.Equal(5, post.GetProperty("reply_count").GetInt64());
+        Assert.Equal(6, post.GetProperty("quote_count").GetInt64());
+        Assert.Equal("appview", post.GetProperty("metadata_source").GetString());
+        Assert.Equal(JsonValueKind.Null, post.GetProperty("hydration_error").ValueKind);
+        Assert.False(string.IsNullOrEmpty(post.GetProperty("last_hydrated_at").GetString()));
+    }
+
+    [Fact]
+    public async Task AUriTheAppViewOmitsBecomesNotFoundAndTheRestAreOk()
+    {
+        _appView.AddPost(Uri("alive"));
+        using var service = HydratingService.Start(_appView);
+
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(Uri("alive"), 0).WithPost(Uri("deleted"), 1)))).EnsureSuccessStatusCode();
+        await AllSettledAsync(service, 2);
+
+        Assert.Equal("ok", Status(service, Uri("alive")));
+        Assert.Equal("not_found", Status(service, Uri("deleted")));
+    }
+
+    [Fact]
+    public async Task OneUriTheAppViewRejectsIsIsolatedAndTheOthersHydrate()
+    {
+        var uris = Enumerable.Range(0, 25).Select(i => Uri($"b{i:00}")).ToList();
+        uris.ForEach(uri => _appView.AddPost(uri));
+        _appView.FailWhenContains(uris[13], 400);
+        var retrieval = new RetrievalBuilder();
+        uris.ForEach(uri => retrieval.WithPost(uri));
+        using var service = HydratingService.Start(_appView, new Dictionary<string, string?> { ["PostService:Hydration:LingerMs"] = "500" });
+
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrieval))).EnsureSuccessStatusCode();
+        await AllSettledAsync(service, 25);
+
+        Assert.Equal(24, service.Count("SELECT count(*) FROM posts WHERE hydration_status = 'ok'"));
+        using var db = service.OpenDatabase();
+        var failed = db.QuerySingle<(string Uri, string Error)>("SELECT post_uri, hydration_error FROM posts WHERE hydration_status = 'error'");
+        Assert.Equal(uris[13], failed.Uri);
+        Assert.Contains("AppView rejected the URI", failed.Error);
+        // Halving 25 down to 1 takes about 2*log2(25) calls, not 25.
+        Assert.InRange(_appView.Calls.Count, 2, 12);
+    }
+
+    [Fact]
+    public async Task RateLimitingPausesHydrationAndNeverFailsAPost()
+    {
+        _appView.AddPost(Uri("limited"));
+        _appView.Script.Enqueue(FakeResponse.RateLimited(1));
+        using var service = HydratingService.Start(_appView);
+
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(Uri("limited"))))).EnsureSuccessStatusCode();
+        await AllSettledAsync(service, 1);
+
+        Assert.Equal("ok", Status(service, Uri("limited")));
+        var calls = _appView.Calls;
+        Assert.Equal(2, calls.Count);
+        Assert.True(calls[1].StartedAt - calls[0].StartedAt >= TimeSpan.FromSeconds(0.95), "the retry waited for Retry-After");
+        var stats = await service.CreateClient().GetOkJsonAsync("/hydration/stats");
+        Assert.Equal(1, stats.GetProperty("rate_limited_seen").GetInt64());
+    }
+
+    [Fact]
+    public async Task AFailingAppViewMarksPostsErrorThenTheyHydrateOnALaterAttempt()
+    {
+        _appView.AddPost(Uri("flaky"));
+        for (var i = 0; i < 3; i++)
+        {
+            _appView.Script.Enqueue(FakeResponse.Status(503));
+        }
+        using var service = HydratingService.Start(_appView);
+
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(Uri("flaky"))))).EnsureSuccessStatusCode();
+        await Eventually.TrueAsync(() => Status(service, Uri("flaky")) == "error", "the post is marked error");
+        using (var db = service.OpenDatabase())
+        {
+            var row = db.QuerySingle<(long Attempts, string NextAttemptAt, string Error)>(
+                "SELECT attempts, next_attempt_at, hydration_error FROM posts WHERE post_uri = @uri", new { uri = Uri("flaky") });
+            Assert.Equal(1, row.Attempts);
+            Assert.False(string.IsNullOrEmpty(row.NextAttemptAt));
+            Assert.Contains("503", row.Error);
+        }
+
+        await Eventually.TrueAsync(() => Status(service, Uri("flaky")) == "ok", "the retry succeeds", TimeSpan.FromSeconds(15));
+        Assert.Equal(4, _appView.Calls.Count);
+    }
+
+    [Fact]
+    public async Task AHandleBasedUriIsNeverSentAndBecomesError()
+    {
+        using var service = HydratingService.Start(_appView);
+
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost("at://alice.example.com/app.bsky.feed.post/3k")))).EnsureSuccessStatusCode();
+        await AllSettledAsync(service, 1);
+
+        Assert.Empty(_appView.Calls);
+        var post = await service.CreateClient().GetOkJsonAsync("/posts/at://alice.example.com/app.bsky.feed.post/3k");
+        Assert.Equal("error", post.GetProperty("hydration_status").GetString());
+        Assert.Contains("handle-based", post.GetProperty("hydration_error").GetString());
+    }
+
+    [Fact]
+    public async Task AForcedRunRefetchesNotFoundPostsAndReportsItsCounts()
+    {
+        using var service = HydratingService.Start(_appView);
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(Uri("late"))))).EnsureSuccessStatusCode();
+        await Eventually.TrueAsync(() => Status(service, Uri("late")) == "not_found", "the post is not found at first");
+        _appView.AddPost(Uri("late"));
+        var client = service.CreateClient();
+
+        var unforced = await (await client.PostAsync("/hydrate?wait=true", null)).AssertOkJsonAsync();
+        var forced = await (await client.PostAsync("/hydrate?force=true&wait=true", null)).AssertOkJsonAsync();
+
+        Assert.Equal("ok", Status(service, Uri("late")));
+        Assert.Equal("manual", forced.GetProperty("trigger").GetString());
+        Assert.True(forced.GetProperty("force").GetBoolean());
+        Assert.Equal("completed", forced.GetProperty("status").GetString());
+        Assert.Equal(1, forced.GetProperty("attempted").GetInt64());
+        Assert.Equal(1, forced.GetProperty("hydrated").GetInt64());
+        Assert.Equal(1, forced.GetProperty("api_calls").GetInt64());
+        var runId = forced.GetProperty("run_id").GetInt64();
+        var stored = await client.GetOkJsonAsync($"/hydration/runs/{runId}");
+        Assert.Equal(1, stored.GetProperty("hydrated").GetInt64());
+        Assert.Equal(0, unforced.GetProperty("attempted").GetInt64()); // not_found is cached: nothing to do
+    }
+
+    [Fact]
+    public async Task StartingARunAnswers202WithItsLocation()
+    {
+        using var service = HydratingService.Start(_appView);
+        var client = service.CreateClient();
+
+        var response = await client.PostAsync("/hydrate", null);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var run = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal($"/hydration/runs/{run.GetProperty("run_id").GetInt64()}", response.Headers.Location?.OriginalString);
+        await Eventually.TrueAsync(() => client.GetOkJsonAsync(response.Headers.Location!.OriginalString).Result
+            .GetProperty("status").GetString() == "completed", "the run completes");
+    }
+
+    [Fact]
+    public async Task HydratedPostsAreSkippedAsCachedUnlessForced()
+    {
+        _appView.AddPost(Uri("cached"));
+        using var service = HydratingService.Start(_appView);
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(Uri("cached"))))).EnsureSuccessStatusCode();
+        await AllSettledAsync(service, 1);
+        var callsBefore = _appView.Calls.Count;
+        var engine = service.Services.GetRequiredService<HydrationEngine>();
+        var hints = Channel.CreateUnbounded<string>();
+        hints.Writer.TryWrite(Uri("cached"));
+
+        var record = await engine.RunAsync(new HydrationRun(new RunSpec(RunTrigger.Cli)), hints.Reader, CancellationToken.None, CancellationToken.None);
+
+        Assert.Equal(1, record.SkippedCached);
+        Assert.Equal(0, record.Attempted);
+        Assert.Equal(callsBefore, _appView.Calls.Count);
+    }
+
+    [Fact]
+    public async Task PendingPostsLeftByAStoppedServiceAreHydratedAfterRestart()
+    {
+        _appView.AddPost(Uri("survivor"));
+        var path = Path.Combine(TempDirectory.Create(), "compliance.db");
+        using (var stopped = new PostServiceFactory(databasePath: path))
+        {
+            (await stopped.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(Uri("survivor"))))).EnsureSuccessStatusCode();
+            Assert.Equal("pending", Status(stopped, Uri("survivor")));
+        }
+
+        using var restarted = HydratingService.Start(_appView, databasePath: path);
+
+        await Eventually.TrueAsync(() => Status(restarted, Uri("survivor")) == "ok", "the startup sweep hydrates the pending post");
+        var runs = await restarted.CreateClient().GetOkJsonAsync("/hydration/runs");
+        Assert.Equal("startup", runs[0].GetProperty("trigger").GetString());
+    }
+
+    [Fact]
+    public async Task ABacklogIsHydratedWithinTheBudgetAndNoUriIsInTwoCallsAtOnce()
+    {
+        const int backlog = 10_000;
+        const int budgetCalls = 100;
+        var window = TimeSpan.FromSeconds(1);
+        _appView.Latency = TimeSpan.FromMilliseconds(15);
+        var batch = Enumerable.Range(0, backlog / 1_000).Select(r =>
+        {
+            var retrieval = new RetrievalBuilder();
+            for (var i = 0; i < 1_000; i++)
+            {
+                var uri = Uri($"k{r}x{i}", $"did:plc:author{i % 50}");
+                retrieval.WithPost(uri, i);
+                if (i % 10 != 0)
+                {
+                    _appView.AddPost(uri);
+                }
+            }
+            return retrieval;
+        }).ToArray();
+        using var service = HydratingService.Start(_appView, new Dictionary<string, string?>
+        {
+            ["PostService:Hydration:BudgetCalls"] = budgetCalls.ToString(),
+            ["PostService:Hydration:BudgetWindowSeconds"] = "1",
+            ["PostService:Ingestion:MaxPostsPerRetrieval"] = "1000",
+        });
+
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(batch))).EnsureSuccessStatusCode();
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE hydration_status = 'pending'") == 0,
+            "the backlog is drained", TimeSpan.FromSeconds(60));
+
+        Assert.Equal(backlog * 9 / 10, service.Count("SELECT count(*) FROM posts WHERE hydration_status = 'ok'"));
+        Assert.Equal(backlog / 10, service.Count("SELECT count(*) FROM posts WHERE hydration_status = 'not_found'"));
+        Assert.InRange(_appView.CallsInAnyWindow(window), 1, budgetCalls);
+        Assert.Empty(_appView.UrisInOverlappingCalls());
+        Assert.All(_appView.Calls, call => Assert.InRange(call.Uris.Count, 1, 25));
+        Assert.Equal(backlog, _appView.Calls.Sum(call => call.Uris.Count));
+    }
+
+    [Fact]
+    public async Task CoverageReportsTotalsPercentageAndTheFailureTrend()
+    {
+        _appView.AddPost(Uri("c1"));
+        _appView.AddPost(Uri("c2"));
+        using var service = HydratingService.Start(_appView);
+        var retrieval = new RetrievalBuilder().WithPost(Uri("c1")).WithPost(Uri("c2")).WithPost(Uri("gone")).WithPost("not-a-uri");
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrieval))).EnsureSuccessStatusCode();
+        await AllSettledAsync(service, 3);
+
+        var coverage = await service.CreateClient().GetOkJsonAsync("/hydration/coverage");
+
+        Assert.Equal(4, coverage.GetProperty("total_posts").GetInt64());
+        var byStatus = coverage.GetProperty("by_status");
+        Assert.Equal(2, byStatus.GetProperty("ok").GetInt64());
+        Assert.Equal(1, byStatus.GetProperty("not_found").GetInt64());
+        Assert.Equal(1, byStatus.GetProperty("invalid").GetInt64());
+        Assert.Equal(0, byStatus.GetProperty("pending").GetInt64());
+        Assert.Equal(66.67, coverage.GetProperty("coverage_pct").GetDouble());
+        var today = coverage.GetProperty("failure_trend").EnumerateArray().Single();
+        Assert.Equal(DateTime.UtcNow.ToString("yyyy-MM-dd"), today.GetProperty("day").GetString());
+        Assert.Equal(1, today.GetProperty("not_found").GetInt64());
+        Assert.Equal(0, today.GetProperty("error").GetInt64());
+    }
+}

@@ -1,0 +1,32 @@
+namespace PostService.Tests.Infrastructure;
+
+/// <summary>A service with its hydration worker on, talking to a fake AppView on loopback, with short test timings.</summary>
+public static class HydratingService
+{
+    public static Dictionary<string, string?> Settings(FakeAppView appView, IDictionary<string, string?>? overrides = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["PostService:Hydration:Enabled"] = "true",
+            ["PostService:Hydration:LingerMs"] = "20",
+            ["PostService:Hydration:SweepIntervalSeconds"] = "1",
+            ["PostService:Hydration:RetryBackoffSeconds"] = "1",
+            ["PostService:AppView:BaseUrl"] = appView.BaseUrl,
+            ["PostService:AppView:RetryBaseDelayMs"] = "5",
+            ["PostService:AppView:MaxRetries"] = "2",
+            ["PostService:AppView:AttemptTimeoutSeconds"] = "2",
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+        return settings;
+    }
+
+    public static PostServiceFactory Start(FakeAppView appView, IDictionary<string, string?>? overrides = null, string? databasePath = null)
+    {
+        var service = new PostServiceFactory(Settings(appView, overrides), databasePath);
+        service.StartServer();
+        return service;
+    }
+}
