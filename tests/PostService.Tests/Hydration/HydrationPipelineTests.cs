@@ -294,4 +294,75 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
         Assert.Equal(1, today.GetProperty("not_found").GetInt64());
         Assert.Equal(0, today.GetProperty("error").GetInt64());
     }
+
+    [Fact]
+    public async Task AskingForARunWhileOneIsActiveReturnsTheActiveRun()
+    {
+        using var service = HydratingService.Start(_appView);
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPosts(60)))).EnsureSuccessStatusCode();
+        await AllSettledAsync(service, 60);
+        _appView.Latency = TimeSpan.FromMilliseconds(300);
+        var client = service.CreateClient();
+
+        var first = JsonDocument.Parse(await (await client.PostAsync("/hydrate?force=true", null)).Content.ReadAsStringAsync()).RootElement;
+        var second = JsonDocument.Parse(await (await client.PostAsync("/hydrate?force=true", null)).Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal(first.GetProperty("run_id").GetInt64(), second.GetProperty("run_id").GetInt64());
+    }
+
+    [Fact]
+    public async Task ARefreshRunUpdatesHydratedPostsOlderThanAskedOnly()
+    {
+        _appView.AddPost(Uri("counted"), post => post with { LikeCount = 1, AuthorHandle = "old.test" });
+        using var service = HydratingService.Start(_appView);
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(Uri("counted"))))).EnsureSuccessStatusCode();
+        await AllSettledAsync(service, 1);
+        _appView.AddPost(Uri("counted"), post => post with { LikeCount = 5, AuthorHandle = "new.test" });
+        var client = service.CreateClient();
+
+        var notOldEnough = await (await client.PostAsync("/hydrate?refresh=true&older_than=7d&wait=true", null)).AssertOkJsonAsync();
+        var before = await client.GetOkJsonAsync("/posts/" + Uri("counted"));
+        var refreshed = await (await client.PostAsync("/hydrate?refresh=true&wait=true", null)).AssertOkJsonAsync();
+        var after = await client.GetOkJsonAsync("/posts/" + Uri("counted"));
+
+        Assert.Equal(0, notOldEnough.GetProperty("attempted").GetInt64());
+        Assert.Equal(1, before.GetProperty("like_count").GetInt64());
+        Assert.Equal(1, refreshed.GetProperty("hydrated").GetInt64());
+        Assert.Equal(5, after.GetProperty("like_count").GetInt64());
+        Assert.Equal("new.test", after.GetProperty("author_handle").GetString());
+    }
+
+    [Theory]
+    [InlineData("/hydrate?older_than=soon")]
+    [InlineData("/hydrate?limit=0")]
+    public async Task AnInvalidRunRequestIsA400Problem(string path)
+    {
+        using var service = HydratingService.Start(_appView);
+
+        await (await service.CreateClient().PostAsync(path, null)).AssertProblemAsync(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task StatsShowTheWorkerBudgetAndTotals()
+    {
+        _appView.AddPost(Uri("s1"));
+        using var service = HydratingService.Start(_appView, new Dictionary<string, string?>
+        {
+            ["PostService:Hydration:BudgetCalls"] = "50",
+            ["PostService:Hydration:BudgetWindowSeconds"] = "60",
+        });
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(Uri("s1")).WithPost(Uri("s2"))))).EnsureSuccessStatusCode();
+        await AllSettledAsync(service, 2);
+
+        var stats = await service.CreateClient().GetOkJsonAsync("/hydration/stats");
+
+        Assert.True(stats.GetProperty("worker_enabled").GetBoolean());
+        Assert.Equal(50, stats.GetProperty("budget_calls").GetInt32());
+        Assert.Equal(60, stats.GetProperty("budget_window_seconds").GetInt32());
+        Assert.Equal(_appView.Calls.Count, stats.GetProperty("calls_in_current_window").GetInt32());
+        var totals = stats.GetProperty("totals_since_start");
+        Assert.Equal(1, totals.GetProperty("hydrated").GetInt64());
+        Assert.Equal(1, totals.GetProperty("not_found").GetInt64());
+        Assert.Equal(_appView.Calls.Count, totals.GetProperty("api_calls").GetInt64());
+    }
 }
