@@ -3,34 +3,36 @@ using PostService.Contracts;
 
 namespace PostService.Data;
 
-/// <summary>Read-only aggregates over <c>posts</c> for coverage reports; each is answered from an index.</summary>
+/// <summary>Read-only aggregates for coverage reports: counts from <c>post_counts</c>, the trend from an index.</summary>
 public sealed class CoverageQueries(IDbConnectionFactory connections)
 {
-    private const string CountByStatus = "SELECT hydration_status AS Status, count(*) AS Count FROM posts GROUP BY hydration_status";
-
-    private const string CountWithAuthor = "SELECT count(author_did) FROM posts WHERE author_did IS NOT NULL";
+    private const string CountByStatus = """
+        SELECT hydration_status AS Status, sum(posts) AS Count, sum(with_author) AS WithAuthor
+        FROM post_counts GROUP BY hydration_status
+        """;
 
     private const string FailureTrend = """
-        SELECT substr(last_hydrated_at, 1, 10) AS Day,
-               sum(CASE WHEN hydration_status = 'not_found' THEN 1 ELSE 0 END) AS NotFound,
-               sum(CASE WHEN hydration_status = 'error' THEN 1 ELSE 0 END) AS Error
-        FROM posts
-        WHERE hydration_status IN ('not_found', 'error') AND last_hydrated_at >= @Since
-        GROUP BY substr(last_hydrated_at, 1, 10)
-        ORDER BY Day
+        SELECT day AS Day,
+               sum(CASE WHEN hydration_status = 'not_found' THEN posts ELSE 0 END) AS NotFound,
+               sum(CASE WHEN hydration_status = 'error' THEN posts ELSE 0 END) AS Error
+        FROM post_counts
+        WHERE hydration_status IN ('not_found', 'error') AND day >= @Since AND posts > 0
+        GROUP BY day
+        ORDER BY day
         """;
 
     public async Task<HydrationCoverage> GetAsync(DateTimeOffset now, int trendDays, CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenAsync(cancellationToken);
         var byStatus = HydrationStatus.All.ToDictionary(status => status, _ => 0L);
-        foreach (var (status, count) in await connection.QueryAsync<(string Status, long Count)>(
+        var withAuthor = 0L;
+        foreach (var (status, count, authored) in await connection.QueryAsync<(string Status, long Count, long WithAuthor)>(
             new CommandDefinition(CountByStatus, cancellationToken: cancellationToken)))
         {
             byStatus[status] = count;
+            withAuthor += authored;
         }
-        var withAuthor = await connection.ExecuteScalarAsync<long>(new CommandDefinition(CountWithAuthor, cancellationToken: cancellationToken));
-        var since = DbTime.ToText(now.UtcDateTime.Date.AddDays(1 - trendDays));
+        var since = now.UtcDateTime.Date.AddDays(1 - trendDays).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
         var trend = await connection.QueryAsync<FailureTrendDay>(new CommandDefinition(FailureTrend, new { Since = since }, cancellationToken: cancellationToken));
 
         var total = byStatus.Values.Sum();

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using PostService.Data.Migrations;
+using PostService.Hosting;
+
+namespace PostService.Bench;
+
+/// <summary>The service's own registrations over a fresh SQLite file, without the web server.</summary>
+public static class BenchHost
+{
+    public static async Task<IHost> StartAsync(string databasePath, IDictionary<string, string?>? settings = null)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
+        {
+            ["PostService:Database:Path"] = databasePath,
+        });
+        builder.Services.AddPostServiceCore(builder.Configuration);
+        var host = builder.Build();
+        await host.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
+        return host;
+    }
+
+    public static string NewDatabasePath()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "postservice-bench", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        return Path.Combine(directory, "compliance.db");
+    }
+
+    public static void PrintFigures(params (string Key, object Value)[] figures) =>
+        Console.WriteLine(string.Join(' ', figures.Select(f => $"{f.Key}={Convert.ToString(f.Value, System.Globalization.CultureInfo.InvariantCulture)}")));
+}

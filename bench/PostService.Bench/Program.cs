@@ -1,0 +1,23 @@
+using System.Diagnostics;
+using System.Globalization;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using PostService.Bench;
+
+// One command per benchmark; each prints a table and ends with a line of key=value figures.
+return args switch
+{
+    ["coverage", .. var rest] => await CoverageBenchmark.RunAsync(Arguments.Parse(rest)),
+    ["budget", .. var rest] => await BudgetBenchmark.RunAsync(Arguments.Parse(rest)),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage: dotnet run -c Release --project bench/PostService.Bench -- <benchmark> [--name value ...]
+          coverage --posts 1000000 --repeat 20
+          budget   --uris 20000 --calls 300 --window 30 --latency 150 [--faults true]
+        """);
+    return 2;
+}
