@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
@@ -222,7 +221,7 @@ public sealed partial class FakeAppView : IAsyncDisposable
         }
 
         using var aborted = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _shutdown.Token);
-        var status = StatusClientClosedRequest;
+        var status = 500; // what Kestrel answers if the handler throws
         try
         {
             status = await RespondAsync(http, call, aborted.Token);
@@ -230,6 +229,7 @@ public sealed partial class FakeAppView : IAsyncDisposable
         catch (Exception) when (aborted.IsCancellationRequested)
         {
             // The client gave up (e.g. its attempt timed out) or the fake is shutting down.
+            status = StatusClientClosedRequest;
         }
         finally
         {
@@ -290,9 +290,12 @@ public sealed partial class FakeAppView : IAsyncDisposable
             return FakeResponse.Status(500);
         }
 
-        if (uris.Select(uri => _faultsByUri.TryGetValue(uri, out var status) ? status : 0).FirstOrDefault(status => status != 0) is not 0 and var fault)
+        foreach (var uri in uris)
         {
-            return FakeResponse.Status(fault);
+            if (_faultsByUri.TryGetValue(uri, out var fault))
+            {
+                return FakeResponse.Status(fault);
+            }
         }
 
         // Unknown, deleted, taken-down or blocked posts are left out without any error.

@@ -90,6 +90,8 @@ public sealed partial class AppViewClient : IAppViewClient
                 Delay = TimeSpan.FromMilliseconds(options.RetryBaseDelayMs),
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
+                // A call holds an in-flight slot while it waits; longer outages are the sweep's to retry.
+                MaxDelay = TimeSpan.FromSeconds(30),
                 // 400 and 429 are not here: the same request would be rejected again, and 429 is the
                 // caller's cue to reschedule rather than ours to sleep.
                 ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
