@@ -10,10 +10,15 @@ namespace PostService.Hydration;
 /// times, so no burst at a window boundary can exceed it), further held back while the AppView has said
 /// through 429 or <c>RateLimit-*</c> headers that less is left.
 /// </summary>
+/// <remarks>
+/// A call is logged at its grant and moved to its completion when its lease is disposed: the AppView saw it
+/// somewhere in between, and a slow first call (connection set-up) must not let its successor one window later
+/// arrive less than a window after it.
+/// </remarks>
 public sealed class RateBudget : RateLimiter
 {
     private readonly TimeProvider _time;
-    private readonly Queue<DateTimeOffset> _granted = new();
+    private readonly List<CallMark> _calls = [];
     private readonly Lock _lock = new();
     private readonly TimeSpan _spacing;
     private DateTimeOffset _pausedUntil = DateTimeOffset.MinValue;
@@ -42,7 +47,7 @@ public sealed class RateBudget : RateLimiter
             lock (_lock)
             {
                 Prune(_time.GetUtcNow());
-                return _granted.Count;
+                return _calls.Count;
             }
         }
     }
@@ -87,7 +92,7 @@ public sealed class RateBudget : RateLimiter
         lock (_lock)
         {
             Prune(_time.GetUtcNow());
-            return new RateLimiterStatistics { CurrentAvailablePermits = Math.Max(0, Limit - _granted.Count) };
+            return new RateLimiterStatistics { CurrentAvailablePermits = Math.Max(0, Limit - _calls.Count) };
         }
     }
 
@@ -95,7 +100,7 @@ public sealed class RateBudget : RateLimiter
     {
         lock (_lock)
         {
-            return TryGrant(permitCount, out var wait) ? Lease.Granted : Lease.Denied(wait);
+            return TryGrant(permitCount, out var wait) is { } granted ? granted : Lease.Denied(wait);
         }
     }
 
@@ -110,16 +115,16 @@ public sealed class RateBudget : RateLimiter
             TimeSpan wait;
             lock (_lock)
             {
-                if (TryGrant(permitCount, out wait))
+                if (TryGrant(permitCount, out wait) is { } granted)
                 {
-                    return Lease.Granted;
+                    return granted;
                 }
             }
             await Task.Delay(wait, _time, cancellationToken);
         }
     }
 
-    private bool TryGrant(int permitCount, out TimeSpan wait)
+    private Lease? TryGrant(int permitCount, out TimeSpan wait)
     {
         var now = _time.GetUtcNow();
         Prune(now);
@@ -136,10 +141,10 @@ public sealed class RateBudget : RateLimiter
         {
             openAt = _serverResetAt;
         }
-        if (_granted.Count + permitCount > Limit)
+        if (_calls.Count + permitCount > Limit)
         {
             // The oldest calls must leave the window first.
-            var freeingCall = _granted.ElementAt(_granted.Count + permitCount - Limit - 1) + _spacing;
+            var freeingCall = _calls.Select(call => call.At).Order().ElementAt(_calls.Count + permitCount - Limit - 1) + _spacing;
             if (freeingCall > openAt)
             {
                 openAt = freeingCall;
@@ -148,35 +153,53 @@ public sealed class RateBudget : RateLimiter
         if (openAt > now)
         {
             wait = openAt - now + TimeSpan.FromMilliseconds(1);
-            return false;
+            return null;
         }
-        for (var i = 0; i < permitCount; i++)
-        {
-            _granted.Enqueue(now);
-        }
+        var marks = Enumerable.Range(0, permitCount).Select(_ => new CallMark(now)).ToArray();
+        _calls.AddRange(marks);
         if (_serverRemaining is not null)
         {
             _serverRemaining -= permitCount;
         }
         wait = TimeSpan.Zero;
-        return true;
+        return new Lease(this, marks, null);
     }
 
-    private void Prune(DateTimeOffset now)
+    private void Prune(DateTimeOffset now) => _calls.RemoveAll(call => call.At + _spacing <= now);
+
+    /// <summary>The call is over: the AppView has seen it, at the latest now.</summary>
+    private void Complete(CallMark[] marks)
     {
-        while (_granted.Count > 0 && _granted.Peek() + _spacing <= now)
+        lock (_lock)
         {
-            _granted.Dequeue();
+            var now = _time.GetUtcNow();
+            foreach (var mark in marks)
+            {
+                mark.At = now;
+            }
         }
     }
 
-    private sealed class Lease(bool acquired, TimeSpan? retryAfter) : RateLimitLease
+    private sealed class CallMark(DateTimeOffset at)
     {
-        public static readonly Lease Granted = new(true, null);
+        public DateTimeOffset At { get; set; } = at;
+    }
 
-        public static Lease Denied(TimeSpan retryAfter) => new(false, retryAfter);
+    private sealed class Lease(RateBudget? budget, CallMark[] marks, TimeSpan? retryAfter) : RateLimitLease
+    {
+        private int _disposed;
 
-        public override bool IsAcquired => acquired;
+        public static Lease Denied(TimeSpan retryAfter) => new(null, [], retryAfter);
+
+        public override bool IsAcquired => budget is not null;
+
+        protected override void Dispose(bool disposing)
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                budget?.Complete(marks);
+            }
+        }
 
         public override IEnumerable<string> MetadataNames => retryAfter is null ? [] : [MetadataName.RetryAfter.Name];
 
