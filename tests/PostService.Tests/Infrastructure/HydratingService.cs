@@ -1,9 +1,12 @@
 namespace PostService.Tests.Infrastructure;
 
-/// <summary>A service with its hydration worker on, talking to a fake AppView on loopback, with short test timings.</summary>
+/// <summary>A service with its hydration worker on, talking to an AppView on loopback (fake or real), with short test timings.</summary>
 public static class HydratingService
 {
-    public static Dictionary<string, string?> Settings(FakeAppView appView, IDictionary<string, string?>? overrides = null)
+    public static Dictionary<string, string?> Settings(FakeAppView appView, IDictionary<string, string?>? overrides = null) =>
+        Settings(appView.BaseUrl, overrides);
+
+    public static Dictionary<string, string?> Settings(string appViewBaseUrl, IDictionary<string, string?>? overrides = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -11,7 +14,7 @@ public static class HydratingService
             ["PostService:Hydration:LingerMs"] = "20",
             ["PostService:Hydration:SweepIntervalSeconds"] = "1",
             ["PostService:Hydration:RetryBackoffSeconds"] = "1",
-            ["PostService:AppView:BaseUrl"] = appView.BaseUrl,
+            ["PostService:AppView:BaseUrl"] = appViewBaseUrl,
             ["PostService:AppView:RetryBaseDelayMs"] = "5",
             ["PostService:AppView:MaxRetries"] = "2",
             ["PostService:AppView:AttemptTimeoutSeconds"] = "2",
@@ -23,9 +26,12 @@ public static class HydratingService
         return settings;
     }
 
-    public static PostServiceFactory Start(FakeAppView appView, IDictionary<string, string?>? overrides = null, string? databasePath = null)
+    public static PostServiceFactory Start(FakeAppView appView, IDictionary<string, string?>? overrides = null, string? databasePath = null) =>
+        Start(appView.BaseUrl, overrides, databasePath);
+
+    public static PostServiceFactory Start(string appViewBaseUrl, IDictionary<string, string?>? overrides = null, string? databasePath = null)
     {
-        var service = new PostServiceFactory(Settings(appView, overrides), databasePath);
+        var service = new PostServiceFactory(Settings(appViewBaseUrl, overrides), databasePath);
         service.StartServer();
         return service;
     }
