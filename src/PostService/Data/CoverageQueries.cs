@@ -40,7 +40,10 @@ public sealed class CoverageQueries(IDbConnectionFactory connections)
         }
         var withAuthor = await connection.ExecuteScalarAsync<long>(new CommandDefinition(CountWithAuthor, cancellationToken: cancellationToken));
         var since = DbTime.ToText(now.UtcDateTime.Date.AddDays(1 - trendDays));
-        var trend = await connection.QueryAsync<FailureTrendDay>(new CommandDefinition(FailureTrend, new { Since = since }, cancellationToken: cancellationToken));
+        // Read as tuples: on an empty result SQLite types expression columns as BLOB, which no record constructor matches.
+        var trend = (await connection.QueryAsync<(string Day, long NotFound, long Error)>(
+                new CommandDefinition(FailureTrend, new { Since = since }, cancellationToken: cancellationToken)))
+            .Select(day => new FailureTrendDay(day.Day, day.NotFound, day.Error));
 
         var total = byStatus.Values.Sum();
         var valid = total - byStatus[HydrationStatus.Invalid];
@@ -54,8 +57,9 @@ public sealed class CoverageQueries(IDbConnectionFactory connections)
         var currentMinute = new DateTimeOffset(now.UtcDateTime.Ticks - now.UtcDateTime.Ticks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
         var since = DbTime.ToText(currentMinute.AddMinutes(1 - hours * 60));
         await using var connection = await connections.OpenAsync(cancellationToken);
-        var minutes = (await connection.QueryAsync<ThroughputMinute>(
-            new CommandDefinition(OkPerMinute, new { Since = since }, cancellationToken: cancellationToken))).ToList();
+        var minutes = (await connection.QueryAsync<(string Minute, long Hydrated)>(
+                new CommandDefinition(OkPerMinute, new { Since = since }, cancellationToken: cancellationToken)))
+            .Select(minute => new ThroughputMinute(minute.Minute, minute.Hydrated)).ToList();
         return new HydrationThroughput(hours, since, minutes.Sum(minute => minute.Hydrated), minutes);
     }
 }

@@ -54,6 +54,20 @@ public sealed class HydrationThroughputTests : IDisposable
     }
 
     [Fact]
+    public async Task AnEmptyDatabaseHasNoThroughputAndNoFailures()
+    {
+        var client = _service.CreateClient();
+
+        var throughput = await client.GetOkJsonAsync("/hydration/throughput");
+        var coverage = await client.GetOkJsonAsync("/hydration/coverage");
+
+        Assert.Equal(0, throughput.GetProperty("total").GetInt64());
+        Assert.Empty(throughput.GetProperty("per_minute").EnumerateArray());
+        Assert.Equal(0, coverage.GetProperty("total_posts").GetInt64());
+        Assert.Empty(coverage.GetProperty("failure_trend").EnumerateArray());
+    }
+
+    [Fact]
     public async Task HoursWidensTheWindow()
     {
         var now = DateTimeOffset.UtcNow;
