@@ -11,6 +11,7 @@ app.MapFeedRetrievalsEndpoints();
 app.MapFeedRequestsEndpoints();
 app.MapPostsEndpoints();
 app.MapHydrationEndpoints();
+app.MapDashboardEndpoints();
 
 app.Run();
 

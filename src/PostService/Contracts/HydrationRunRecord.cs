@@ -36,6 +36,13 @@ public sealed record HydrationCoverage(
 /// <summary>Failures recorded on one UTC day (by <c>last_hydrated_at</c>).</summary>
 public sealed record FailureTrendDay(string Day, long NotFound, long Error);
 
+/// <summary>Posts whose latest hydration succeeded, per UTC minute; minutes without any are left out.</summary>
+/// <param name="Since">The first minute counted (ISO-8601 UTC); the last is the current minute.</param>
+public sealed record HydrationThroughput(int Hours, string Since, long Total, IReadOnlyList<ThroughputMinute> PerMinute);
+
+/// <param name="Minute">The UTC minute, <c>yyyy-MM-ddTHH:mm</c>.</param>
+public sealed record ThroughputMinute(string Minute, long Hydrated);
+
 /// <summary>The live worker.</summary>
 public sealed record HydrationStats(
     bool WorkerEnabled,

@@ -21,6 +21,15 @@ public sealed class CoverageQueries(IDbConnectionFactory connections)
         ORDER BY day
         """;
 
+    // A post counts in the minute of its latest successful hydration.
+    private const string OkPerMinute = """
+        SELECT substr(last_hydrated_at, 1, 16) AS Minute, count(*) AS Hydrated
+        FROM posts
+        WHERE hydration_status = 'ok' AND last_hydrated_at >= @Since
+        GROUP BY substr(last_hydrated_at, 1, 16)
+        ORDER BY Minute
+        """;
+
     public async Task<HydrationCoverage> GetAsync(DateTimeOffset now, int trendDays, CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenAsync(cancellationToken);
@@ -33,11 +42,26 @@ public sealed class CoverageQueries(IDbConnectionFactory connections)
             withAuthor += authored;
         }
         var since = now.UtcDateTime.Date.AddDays(1 - trendDays).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-        var trend = await connection.QueryAsync<FailureTrendDay>(new CommandDefinition(FailureTrend, new { Since = since }, cancellationToken: cancellationToken));
+        // Read as tuples: on an empty result SQLite types expression columns as BLOB, which no record constructor matches.
+        var trend = (await connection.QueryAsync<(string Day, long NotFound, long Error)>(
+                new CommandDefinition(FailureTrend, new { Since = since }, cancellationToken: cancellationToken)))
+            .Select(day => new FailureTrendDay(day.Day, day.NotFound, day.Error));
 
         var total = byStatus.Values.Sum();
         var valid = total - byStatus[HydrationStatus.Invalid];
         var pct = valid == 0 ? 0 : Math.Round(100.0 * withAuthor / valid, 2);
         return new HydrationCoverage(total, byStatus, withAuthor, pct, trend.ToList());
+    }
+
+    /// <summary>Posts hydrated ok per UTC minute, over the <paramref name="hours"/> hours that end with the current minute.</summary>
+    public async Task<HydrationThroughput> GetThroughputAsync(DateTimeOffset now, int hours, CancellationToken cancellationToken)
+    {
+        var currentMinute = new DateTimeOffset(now.UtcDateTime.Ticks - now.UtcDateTime.Ticks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
+        var since = DbTime.ToText(currentMinute.AddMinutes(1 - hours * 60));
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        var minutes = (await connection.QueryAsync<(string Minute, long Hydrated)>(
+                new CommandDefinition(OkPerMinute, new { Since = since }, cancellationToken: cancellationToken)))
+            .Select(minute => new ThroughputMinute(minute.Minute, minute.Hydrated)).ToList();
+        return new HydrationThroughput(hours, since, minutes.Sum(minute => minute.Hydrated), minutes);
     }
 }

@@ -12,6 +12,8 @@ namespace PostService.Endpoints;
 public static class HydrationEndpoints
 {
     private const int TrendDays = 30;
+    private const int DefaultThroughputHours = 6;
+    private const int MaxThroughputHours = 48;
 
     public static IEndpointRouteBuilder MapHydrationEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -34,6 +36,9 @@ public static class HydrationEndpoints
         group.MapGet("/runs/{id:long}", GetRun).WithName("GetHydrationRun").WithSummary("One hydration run; live counts while it runs");
         group.MapGet("/coverage", GetCoverage).WithName("GetHydrationCoverage")
             .WithSummary("Totals by status, coverage percentage, and not_found/error per day over the last 30 days");
+        group.MapGet("/throughput", GetThroughput).WithName("GetHydrationThroughput")
+            .WithSummary("Posts hydrated ok per minute over the last hours (default 6, at most 48)")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/stats", GetStats).WithName("GetHydrationStats").WithSummary("The live worker: queue, calls in flight, budget, 429s, totals");
         return routes;
     }
@@ -99,6 +104,16 @@ public static class HydrationEndpoints
 
     public static async Task<Ok<HydrationCoverage>> GetCoverage(CoverageQueries coverage, TimeProvider time, CancellationToken cancellationToken) =>
         TypedResults.Ok(await coverage.GetAsync(time.GetUtcNow(), TrendDays, cancellationToken));
+
+    public static async Task<Results<Ok<HydrationThroughput>, ProblemHttpResult>> GetThroughput(
+        CoverageQueries coverage, TimeProvider time, int? hours, CancellationToken cancellationToken)
+    {
+        if (Query.CheckLimit(hours, DefaultThroughputHours, MaxThroughputHours) is not { } span)
+        {
+            return Query.Invalid($"hours must be between 1 and {MaxThroughputHours}.");
+        }
+        return TypedResults.Ok(await coverage.GetThroughputAsync(time.GetUtcNow(), span, cancellationToken));
+    }
 
     public static Ok<HydrationStats> GetStats(
         HydrationEngine engine, HydrationQueue queue, RateBudget budget, HydrationCoordinator coordinator, IOptions<HydrationOptions> options)

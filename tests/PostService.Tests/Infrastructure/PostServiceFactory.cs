@@ -1,8 +1,13 @@
+using System.Net;
 using System.Net.Http.Json;
 using Dapper;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace PostService.Tests.Infrastructure;
 
@@ -39,6 +44,18 @@ public sealed class PostServiceFactory : WebApplicationFactory<Program>
         {
             builder.UseSetting(key, value);
         }
+    }
+
+    /// <summary>
+    /// Starts the service on Kestrel at a free loopback port instead of the in-memory test server, for clients that
+    /// need a real socket (a browser). <see cref="WebApplicationFactory{T}.CreateClient()"/> then talks to that port.
+    /// </summary>
+    /// <returns>The base URL, e.g. <c>http://127.0.0.1:41234</c>, without a trailing slash.</returns>
+    public string StartOnLoopback()
+    {
+        UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        StartServer();
+        return Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single().TrimEnd('/');
     }
 
     /// <summary>A second connection to the same file, for checking what was really stored.</summary>
