@@ -57,6 +57,7 @@ public static class PostServiceRegistration
         services.AddSingleton<IDbConnectionFactory, SqliteConnectionFactory>();
         services.AddSingleton<IMigration, M001_CoreTables>();
         services.AddSingleton<IMigration, M002_HydrationColumns>();
+        services.AddSingleton<SqliteBackup>();
         services.AddSingleton<Migrator>();
         services.AddHostedService<DatabaseMigrationService>();
         services.AddSingleton<PostsRepository>();
