@@ -31,11 +31,14 @@ public sealed class CoverageQueries(IDbConnectionFactory connections)
         }
         var withAuthor = await connection.ExecuteScalarAsync<long>(new CommandDefinition(CountWithAuthor, cancellationToken: cancellationToken));
         var since = DbTime.ToText(now.UtcDateTime.Date.AddDays(1 - trendDays));
-        var trend = await connection.QueryAsync<FailureTrendDay>(new CommandDefinition(FailureTrend, new { Since = since }, cancellationToken: cancellationToken));
+        // A tuple rather than the record: with no failures there is no row for SQLite to type the columns by, and Dapper
+        // then finds no record constructor matching (byte[], byte[], byte[]).
+        var trend = await connection.QueryAsync<(string Day, long NotFound, long Error)>(
+            new CommandDefinition(FailureTrend, new { Since = since }, cancellationToken: cancellationToken));
 
         var total = byStatus.Values.Sum();
         var valid = total - byStatus[HydrationStatus.Invalid];
         var pct = valid == 0 ? 0 : Math.Round(100.0 * withAuthor / valid, 2);
-        return new HydrationCoverage(total, byStatus, withAuthor, pct, trend.ToList());
+        return new HydrationCoverage(total, byStatus, withAuthor, pct, trend.Select(day => new FailureTrendDay(day.Day, day.NotFound, day.Error)).ToList());
     }
 }
