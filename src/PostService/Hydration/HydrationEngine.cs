@@ -83,6 +83,8 @@ public sealed class HydrationEngine
             }
             while (hints is { Count: > 0 } && !LimitReached(run) && !yieldToken.IsCancellationRequested);
             await Task.WhenAll(calls);
+            // Calls cut short by cancellation end quietly: a run whose last calls were cancelled did not complete.
+            cancellationToken.ThrowIfCancellationRequested();
             run.Status = "completed";
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
