@@ -6,6 +6,9 @@ namespace PostService.Data;
 /// <summary>Read-only aggregates over <c>posts</c> for coverage reports; each is answered from an index.</summary>
 public sealed class CoverageQueries(IDbConnectionFactory connections)
 {
+    /// <summary>How many days of failures the coverage report shows, in the API and the CLI.</summary>
+    public const int TrendDays = 30;
+
     private const string CountByStatus = "SELECT hydration_status AS Status, count(*) AS Count FROM posts GROUP BY hydration_status";
 
     private const string CountWithAuthor = "SELECT count(author_did) FROM posts WHERE author_did IS NOT NULL";

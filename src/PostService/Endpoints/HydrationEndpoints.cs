@@ -11,8 +11,6 @@ namespace PostService.Endpoints;
 
 public static class HydrationEndpoints
 {
-    private const int TrendDays = 30;
-
     public static IEndpointRouteBuilder MapHydrationEndpoints(this IEndpointRouteBuilder routes)
     {
         routes.MapPost("/hydrate", StartRun)
@@ -98,7 +96,7 @@ public static class HydrationEndpoints
     }
 
     public static async Task<Ok<HydrationCoverage>> GetCoverage(CoverageQueries coverage, TimeProvider time, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await coverage.GetAsync(time.GetUtcNow(), TrendDays, cancellationToken));
+        TypedResults.Ok(await coverage.GetAsync(time.GetUtcNow(), CoverageQueries.TrendDays, cancellationToken));
 
     public static Ok<HydrationStats> GetStats(
         HydrationEngine engine, HydrationQueue queue, RateBudget budget, HydrationCoordinator coordinator, IOptions<HydrationOptions> options)

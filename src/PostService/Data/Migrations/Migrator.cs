@@ -53,12 +53,13 @@ public sealed class Migrator(IDbConnectionFactory connections, IEnumerable<IMigr
         return new MigrationPlan(steps);
     }
 
-    public Task<MigrationResult> MigrateAsync(CancellationToken cancellationToken) => MigrateAsync(writeBackup: true, cancellationToken);
+    public async Task<MigrationResult> MigrateAsync(CancellationToken cancellationToken) =>
+        await MigrateAsync(await PlanAsync(cancellationToken), writeBackup: true, cancellationToken);
 
+    /// <param name="plan">From <see cref="PlanAsync"/>, just before.</param>
     /// <param name="writeBackup">False only for a throwaway copy, as a dry run migrates.</param>
-    public async Task<MigrationResult> MigrateAsync(bool writeBackup, CancellationToken cancellationToken)
+    public async Task<MigrationResult> MigrateAsync(MigrationPlan plan, bool writeBackup, CancellationToken cancellationToken)
     {
-        var plan = await PlanAsync(cancellationToken);
         string? backupPath = null;
         if (writeBackup && plan.NeedsBackup)
         {
