@@ -43,7 +43,7 @@ internal static class HydrateCommand
     /// The AppView was unreachable throughout when the run sent calls and none came back with an answer about a post:
     /// nothing hydrated and nothing reported missing. (An AppView that rejects every URI as invalid counts too.)
     /// </summary>
-    public static bool AppViewUnreachable(HydrationRunRecord run) => run.ApiCalls > 0 && run.Hydrated + run.NotFound == 0;
+    private static bool AppViewUnreachable(HydrationRunRecord run) => run.ApiCalls > 0 && run.Hydrated + run.NotFound == 0;
 
     private static async Task<int> RunAsync(string database, RunSpec spec, CliEnvironment environment, CancellationToken cancellationToken)
     {

@@ -46,8 +46,8 @@ public sealed class LegacyMigrationTests : IDisposable
         Assert.Equal(ExpectedNewPosts(served, alreadyPosts: new HashSet<string>()), ReadPosts(path));
         Assert.Equal(requests, RequestRows(path));
         Assert.Equal(0, Scalar(path, "SELECT count(*) FROM feed_requests WHERE received_at IS NOT timestamp"));
-        Assert.Equal(FreshColumns("feed_request_posts"), Columns(path, "feed_request_posts"));
-        Assert.Equal(FreshColumns("posts"), Columns(path, "posts"));
+        Assert.Equal(await FreshColumnsAsync("feed_request_posts"), Columns(path, "feed_request_posts"));
+        Assert.Equal(await FreshColumnsAsync("posts"), Columns(path, "posts"));
         Assert.DoesNotContain(DatabaseDump.Schema(path), entry => entry.Contains("idx_frp_", StringComparison.Ordinal));
         Assert.Contains(DatabaseDump.Schema(path), entry => entry.StartsWith("index idx_feed_request_posts_uri ", StringComparison.Ordinal));
     }
@@ -65,7 +65,7 @@ public sealed class LegacyMigrationTests : IDisposable
         var expected = pythonPosts.Concat(ExpectedNewPosts(served, pythonPosts.Select(post => post.PostUri).ToHashSet())).OrderBy(post => post.PostUri, StringComparer.Ordinal);
         Assert.Equal(expected, ReadPosts(path));
         Assert.Equal(["error", "not_found", "ok", "ok", "pending"], ReadPosts(path).Select(post => post.HydrationStatus).Order());
-        Assert.Equal(FreshColumns("posts"), Columns(path, "posts"));
+        Assert.Equal(await FreshColumnsAsync("posts"), Columns(path, "posts"));
     }
 
     [Fact]
@@ -361,13 +361,14 @@ public sealed class LegacyMigrationTests : IDisposable
         return DatabaseDump.Strings(connection, $"SELECT name || ' ' || type || ' ' || \"notnull\" || ' ' || pk FROM pragma_table_info('{table}') ORDER BY cid");
     }
 
-    private static IReadOnlyList<string> FreshColumns(string table)
+    /// <summary>The columns of <paramref name="table"/> in a file PostService created.</summary>
+    private static async Task<IReadOnlyList<string>> FreshColumnsAsync(string table)
     {
         var directory = TempDirectory.Create();
         try
         {
             var path = Path.Combine(directory, "fresh.db");
-            MigrateAsync(path).GetAwaiter().GetResult();
+            await MigrateAsync(path);
             return Columns(path, table);
         }
         finally
