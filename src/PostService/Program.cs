@@ -1,19 +1,27 @@
+using PostService.Cli;
 using PostService.Endpoints;
 using PostService.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddPostService();
+// No verb, or `serve`: the web service below. `migrate`, `hydrate` and `report` work on a database file and exit (Cli/).
+return await PostServiceCli.RunAsync(args, new CliEnvironment(ServeAsync));
 
-var app = builder.Build();
-app.UsePostServiceApi();
-app.MapHealthEndpoints();
-app.MapFeedRetrievalsEndpoints();
-app.MapFeedRequestsEndpoints();
-app.MapPostsEndpoints();
-app.MapHydrationEndpoints();
-app.MapDashboardEndpoints();
+static async Task<int> ServeAsync(string[] args)
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.AddPostService();
 
-app.Run();
+    var app = builder.Build();
+    app.UsePostServiceApi();
+    app.MapHealthEndpoints();
+    app.MapFeedRetrievalsEndpoints();
+    app.MapFeedRequestsEndpoints();
+    app.MapPostsEndpoints();
+    app.MapHydrationEndpoints();
+    app.MapDashboardEndpoints();
+
+    await app.RunAsync();
+    return 0;
+}
 
 /// <summary>Visible to the tests' WebApplicationFactory.</summary>
 public partial class Program;

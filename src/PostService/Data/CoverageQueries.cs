@@ -6,6 +6,9 @@ namespace PostService.Data;
 /// <summary>Read-only aggregates for coverage reports: counts from <c>post_counts</c>, the trend from an index.</summary>
 public sealed class CoverageQueries(IDbConnectionFactory connections)
 {
+    /// <summary>How many days of failures the coverage report shows, in the API and the CLI.</summary>
+    public const int TrendDays = 30;
+
     private const string CountByStatus = """
         SELECT hydration_status AS Status, sum(posts) AS Count, sum(with_author) AS WithAuthor
         FROM post_counts GROUP BY hydration_status
@@ -50,7 +53,7 @@ public sealed class CoverageQueries(IDbConnectionFactory connections)
         var total = byStatus.Values.Sum();
         var valid = total - byStatus[HydrationStatus.Invalid];
         var pct = valid == 0 ? 0 : Math.Round(100.0 * withAuthor / valid, 2);
-        return new HydrationCoverage(total, byStatus, withAuthor, pct, trend.ToList());
+        return new HydrationCoverage(total, byStatus, withAuthor, pct, trend.Select(day => new FailureTrendDay(day.Day, day.NotFound, day.Error)).ToList());
     }
 
     /// <summary>Posts hydrated ok per UTC minute, over the <paramref name="hours"/> hours that end with the current minute.</summary>

@@ -27,18 +27,19 @@ public sealed record PostFailure(string PostUri, string Status, string Error, lo
 /// <summary>All SQL on <c>posts</c> that hydration uses: finding due work and recording outcomes.</summary>
 public sealed class HydrationRepository(IDbConnectionFactory connections)
 {
-    // One status at a time, so that the (hydration_status, post_uri) index serves the page in order.
     // Python-written error rows have no retry time: they are due at once, like ours whose time has come.
-    private const string SelectWorkPage = """
-        SELECT post_uri FROM posts
-        WHERE hydration_status = @Status AND post_uri > @AfterUri
-          AND (@Status <> 'error' OR @Force = 1
-               OR (attempts < @MaxAttempts AND (next_attempt_at IS NULL OR next_attempt_at <= @Now)))
-          AND (@Status <> 'ok' OR @RefreshBefore IS NULL OR last_hydrated_at IS NULL OR last_hydrated_at < @RefreshBefore)
-          AND (@Status = 'pending' OR last_hydrated_at IS NULL OR last_hydrated_at < @RunStartedAt)
-        ORDER BY post_uri
-        LIMIT @Limit
+    private const string DueFilter = """
+        (hydration_status <> 'error' OR @Force = 1
+             OR (attempts < @MaxAttempts AND (next_attempt_at IS NULL OR next_attempt_at <= @Now)))
+          AND (hydration_status <> 'ok' OR @RefreshBefore IS NULL OR last_hydrated_at IS NULL OR last_hydrated_at < @RefreshBefore)
+          AND (hydration_status = 'pending' OR last_hydrated_at IS NULL OR last_hydrated_at < @RunStartedAt)
         """;
+
+    // One status at a time, so that the (hydration_status, post_uri) index serves the page in order.
+    private const string SelectWorkPage =
+        "SELECT post_uri FROM posts WHERE hydration_status = @Status AND post_uri > @AfterUri AND " + DueFilter + " ORDER BY post_uri LIMIT @Limit";
+
+    private const string CountDue = "SELECT count(*) FROM posts WHERE hydration_status IN @Statuses AND " + DueFilter;
 
     private const string SelectStates = """
         SELECT post_uri, hydration_status, attempts, next_attempt_at, last_hydrated_at FROM posts WHERE post_uri IN @Uris
@@ -68,21 +69,30 @@ public sealed class HydrationRepository(IDbConnectionFactory connections)
     public async Task<IReadOnlyList<string>> SelectWorkAsync(
         WorkSelection selection, string status, string afterUri, int limit, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var parameters = DueParameters(selection, now);
+        parameters.AddDynamicParams(new { Status = status, AfterUri = afterUri, Limit = limit });
         await using var connection = await connections.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<string>(new CommandDefinition(SelectWorkPage, new
-        {
-            Status = status,
-            AfterUri = afterUri,
-            selection.MaxAttempts,
-            Now = DbTime.ToText(now),
-            Force = selection.Force ? 1 : 0,
-            Refresh = selection.Refresh ? 1 : 0,
-            selection.RefreshBefore,
-            selection.RunStartedAt,
-            Limit = limit,
-        }, cancellationToken: cancellationToken));
+        var rows = await connection.QueryAsync<string>(new CommandDefinition(SelectWorkPage, parameters, cancellationToken: cancellationToken));
         return rows.ToList();
     }
+
+    /// <summary>How many posts the selection covers now, over all its statuses.</summary>
+    public async Task<long> CountDueAsync(WorkSelection selection, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var parameters = DueParameters(selection, now);
+        parameters.AddDynamicParams(new { selection.Statuses });
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(CountDue, parameters, cancellationToken: cancellationToken));
+    }
+
+    private static DynamicParameters DueParameters(WorkSelection selection, DateTimeOffset now) => new(new
+    {
+        selection.MaxAttempts,
+        Now = DbTime.ToText(now),
+        Force = selection.Force ? 1 : 0,
+        selection.RefreshBefore,
+        selection.RunStartedAt,
+    });
 
     public async Task<IReadOnlyDictionary<string, PostState>> GetStatesAsync(IReadOnlyCollection<string> uris, CancellationToken cancellationToken)
     {

@@ -18,4 +18,10 @@ public interface IDbConnectionFactory
     /// Writes are serialized here, so concurrent requests queue instead of failing with "database is locked".
     /// </summary>
     Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see cref="WriteAsync{T}"/> with foreign key enforcement off for the transaction, for a migration that rebuilds a
+    /// table: rows an older tool left without their parent are kept as they are, not refused.
+    /// </summary>
+    Task<T> WriteWithoutForeignKeysAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken);
 }

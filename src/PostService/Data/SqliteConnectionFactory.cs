@@ -43,9 +43,7 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
         try
         {
             await connection.OpenAsync(cancellationToken);
-            await using var command = connection.CreateCommand();
-            command.CommandText = _pragmas;
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            await ExecuteAsync(connection, _pragmas, cancellationToken);
             return connection;
         }
         catch
@@ -55,17 +53,38 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
         }
     }
 
-    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    public Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        WriteAsync(work, foreignKeys: true, cancellationToken);
+
+    public Task<T> WriteWithoutForeignKeysAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        WriteAsync(work, foreignKeys: false, cancellationToken);
+
+    private async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, bool foreignKeys, CancellationToken cancellationToken)
     {
         await _writerGate.WaitAsync(cancellationToken);
         try
         {
             await using var connection = await OpenAsync(cancellationToken);
-            // BEGIN IMMEDIATE: take the write lock up front, so another process's writer makes us wait, not fail mid-way.
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var result = await work(connection, transaction);
-            await transaction.CommitAsync(cancellationToken);
-            return result;
+            // The pragma is ignored inside a transaction: it is turned off before BEGIN, and on again before the connection goes back to the pool.
+            if (!foreignKeys)
+            {
+                await ExecuteAsync(connection, "PRAGMA foreign_keys = OFF", cancellationToken);
+            }
+            try
+            {
+                // BEGIN IMMEDIATE: take the write lock up front, so another process's writer makes us wait, not fail mid-way.
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                var result = await work(connection, transaction);
+                await transaction.CommitAsync(cancellationToken);
+                return result;
+            }
+            finally
+            {
+                if (!foreignKeys)
+                {
+                    await ExecuteAsync(connection, "PRAGMA foreign_keys = ON", CancellationToken.None);
+                }
+            }
         }
         finally
         {
@@ -73,5 +92,20 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
         }
     }
 
-    public void Dispose() => _writerGate.Dispose();
+    private static async Task ExecuteAsync(DbConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Closes the pooled connections too, so the file is checkpointed and released when the host stops.</summary>
+    public void Dispose()
+    {
+        using (var connection = new SqliteConnection(_connectionString))
+        {
+            SqliteConnection.ClearPool(connection);
+        }
+        _writerGate.Dispose();
+    }
 }

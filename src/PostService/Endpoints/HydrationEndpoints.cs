@@ -11,7 +11,6 @@ namespace PostService.Endpoints;
 
 public static class HydrationEndpoints
 {
-    private const int TrendDays = 30;
     private const int DefaultThroughputHours = 6;
     private const int MaxThroughputHours = 48;
 
@@ -103,7 +102,7 @@ public static class HydrationEndpoints
     }
 
     public static async Task<Ok<HydrationCoverage>> GetCoverage(CoverageQueries coverage, TimeProvider time, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await coverage.GetAsync(time.GetUtcNow(), TrendDays, cancellationToken));
+        TypedResults.Ok(await coverage.GetAsync(time.GetUtcNow(), CoverageQueries.TrendDays, cancellationToken));
 
     public static async Task<Results<Ok<HydrationThroughput>, ProblemHttpResult>> GetThroughput(
         CoverageQueries coverage, TimeProvider time, int? hours, CancellationToken cancellationToken)

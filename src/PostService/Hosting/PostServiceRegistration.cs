@@ -63,8 +63,13 @@ public static class PostServiceRegistration
         services.AddSingleton<IDbConnectionFactory, SqliteConnectionFactory>();
         services.AddSingleton<IMigration, M001_CoreTables>();
         services.AddSingleton<IMigration, M002_HydrationColumns>();
-        services.AddSingleton<IMigration, M010_PostCounts>();
+        services.AddSingleton<IMigration, M003_PostsFromServedUris>();
+        services.AddSingleton<IMigration, M004_FeedRequestsReceivedAt>();
+        services.AddSingleton<IMigration, M005_RebuildFeedRequestPosts>();
+        services.AddSingleton<IMigration, M006_PostCounts>();
+        services.AddSingleton<SqliteBackup>();
         services.AddSingleton<Migrator>();
+        services.AddSingleton<LegacyAuthorColumns>();
         services.AddHostedService<DatabaseMigrationService>();
         services.AddSingleton<PostsRepository>();
         services.AddSingleton<FeedRequestsRepository>();

@@ -63,9 +63,7 @@ public sealed class HydrationEngine
         {
             await _runs.SaveAsync(run.Snapshot(), cancellationToken);
         }
-        var selection = new WorkSelection(run.Spec.Force, run.Spec.Refresh,
-            run.Spec.RefreshOlderThan is { } age ? DbTime.ToText(run.StartedAt - age) : null,
-            _options.MaxAttempts, DbTime.ToText(run.StartedAt));
+        var selection = SelectionFor(run.Spec, run.StartedAt);
         var calls = new List<Task>();
         try
         {
@@ -85,6 +83,8 @@ public sealed class HydrationEngine
             }
             while (hints is { Count: > 0 } && !LimitReached(run) && !yieldToken.IsCancellationRequested);
             await Task.WhenAll(calls);
+            // Calls cut short by cancellation end quietly: a run whose last calls were cancelled did not complete.
+            cancellationToken.ThrowIfCancellationRequested();
             run.Status = "completed";
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -95,6 +95,18 @@ public sealed class HydrationEngine
         }
         return await FinishAsync(run);
     }
+
+    /// <summary>How many posts a run of <paramref name="spec"/> starting now would attempt, for a progress display.</summary>
+    public async Task<long> CountDueAsync(RunSpec spec, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var due = await _posts.CountDueAsync(SelectionFor(spec, now), now, cancellationToken);
+        return spec.Limit is { } limit ? Math.Min(due, limit) : due;
+    }
+
+    private WorkSelection SelectionFor(RunSpec spec, DateTimeOffset startedAt) =>
+        new(spec.Force, spec.Refresh, spec.RefreshOlderThan is { } age ? DbTime.ToText(startedAt - age) : null,
+            _options.MaxAttempts, DbTime.ToText(startedAt));
 
     private async Task<HydrationRunRecord> FinishAsync(HydrationRun run)
     {

@@ -12,5 +12,12 @@ public interface IMigration
 
     string Name { get; }
 
+    /// <summary>
+    /// Whether this step would drop or rebuild a table of the file as it is now, before any step runs. The migrator
+    /// backs the file up before a run that includes such a step, and runs the step with foreign key enforcement off,
+    /// as SQLite's table rebuild procedure requires.
+    /// </summary>
+    Task<bool> IsDestructiveAsync(DbConnection connection, CancellationToken cancellationToken) => Task.FromResult(false);
+
     Task ApplyAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken);
 }

@@ -1,14 +1,28 @@
+using System.Data.Common;
 using Dapper;
 
 namespace PostService.Data.Migrations;
 
 public sealed record AppliedMigration(int Version, string Name);
 
+/// <summary>A step the file still needs, and whether it drops or rebuilds one of the file's tables.</summary>
+public sealed record PlannedMigration(IMigration Migration, bool Destructive);
+
+public sealed record MigrationPlan(IReadOnlyList<PlannedMigration> Steps)
+{
+    public bool NeedsBackup => Steps.Any(step => step.Destructive);
+}
+
+/// <summary>What a migration run did; <paramref name="BackupPath"/> is null when no step was destructive.</summary>
+public sealed record MigrationResult(IReadOnlyList<AppliedMigration> Applied, string? BackupPath);
+
 /// <summary>
 /// Applies every migration the database has not recorded, in version order, each in its own transaction together
-/// with its row in <c>schema_version</c>. The service runs it at start; the CLI runs the same code.
+/// with its row in <c>schema_version</c>, so a run cut short at any point resumes at the step it did not finish.
+/// Before a run that includes a destructive step it backs the file up. The service runs it at start; the CLI runs
+/// the same code.
 /// </summary>
-public sealed class Migrator(IDbConnectionFactory connections, IEnumerable<IMigration> migrations, ILogger<Migrator> logger)
+public sealed class Migrator(IDbConnectionFactory connections, IEnumerable<IMigration> migrations, SqliteBackup backup, ILogger<Migrator> logger)
 {
     private const string CreateVersionTable = """
         CREATE TABLE IF NOT EXISTS schema_version (
@@ -24,31 +38,50 @@ public sealed class Migrator(IDbConnectionFactory connections, IEnumerable<IMigr
 
     private readonly IReadOnlyList<IMigration> _migrations = migrations.OrderBy(m => m.Version).ToList();
 
-    public async Task<IReadOnlyList<IMigration>> PendingAsync(CancellationToken cancellationToken)
+    /// <summary>The steps the file needs, each asked about the file as it is now.</summary>
+    public async Task<MigrationPlan> PlanAsync(CancellationToken cancellationToken)
     {
         await using var connection = await connections.OpenAsync(cancellationToken);
-        var hasTable = await connection.ExecuteScalarAsync<long>(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'") > 0;
-        var applied = hasTable ? (await connection.QueryAsync<int>(SelectApplied)).ToHashSet() : [];
-        return _migrations.Where(m => !applied.Contains(m.Version)).ToList();
+        var applied = await SqliteSchema.TableExistsAsync(connection, null, "schema_version")
+            ? (await connection.QueryAsync<int>(SelectApplied)).ToHashSet()
+            : [];
+        var steps = new List<PlannedMigration>();
+        foreach (var migration in _migrations.Where(m => !applied.Contains(m.Version)))
+        {
+            steps.Add(new PlannedMigration(migration, await migration.IsDestructiveAsync(connection, cancellationToken)));
+        }
+        return new MigrationPlan(steps);
     }
 
-    public async Task<IReadOnlyList<AppliedMigration>> MigrateAsync(CancellationToken cancellationToken)
+    public async Task<MigrationResult> MigrateAsync(CancellationToken cancellationToken) =>
+        await MigrateAsync(await PlanAsync(cancellationToken), writeBackup: true, cancellationToken);
+
+    /// <param name="plan">From <see cref="PlanAsync"/>, just before.</param>
+    /// <param name="writeBackup">False only for a throwaway copy, as a dry run migrates.</param>
+    public async Task<MigrationResult> MigrateAsync(MigrationPlan plan, bool writeBackup, CancellationToken cancellationToken)
     {
-        var applied = new List<AppliedMigration>();
-        foreach (var migration in await PendingAsync(cancellationToken))
+        string? backupPath = null;
+        if (writeBackup && plan.NeedsBackup)
         {
-            await connections.WriteAsync(async (connection, transaction) =>
+            // Before the first step rather than just before the destructive one: the backup is the file as the older tool left it.
+            backupPath = await backup.WriteAsync(cancellationToken);
+            logger.LogInformation("Backed up {Database} to {BackupPath} before migrating it", connections.Description, backupPath);
+        }
+        var applied = new List<AppliedMigration>();
+        foreach (var (migration, destructive) in plan.Steps)
+        {
+            Func<DbConnection, DbTransaction, Task<int>> step = async (connection, transaction) =>
             {
                 await connection.ExecuteAsync(CreateVersionTable, transaction: transaction);
                 await migration.ApplyAsync(connection, transaction, cancellationToken);
                 await connection.ExecuteAsync(InsertApplied,
                     new { migration.Version, migration.Name, AppliedAt = DbTime.ToText(DateTimeOffset.UtcNow) }, transaction);
                 return 0;
-            }, cancellationToken);
+            };
+            await (destructive ? connections.WriteWithoutForeignKeysAsync(step, cancellationToken) : connections.WriteAsync(step, cancellationToken));
             logger.LogInformation("Applied migration {Version}: {Name} on {Database}", migration.Version, migration.Name, connections.Description);
             applied.Add(new AppliedMigration(migration.Version, migration.Name));
         }
-        return applied;
+        return new MigrationResult(applied, backupPath);
     }
 }

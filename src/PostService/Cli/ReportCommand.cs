@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using PostService.Contracts;
+using PostService.Data;
+using PostService.Data.Migrations;
+using PostService.Hosting;
+using Spectre.Console;
+
+namespace PostService.Cli;
+
+/// <summary>
+/// <c>report --db &lt;path&gt; [--json]</c>: hydration coverage, as <c>GET /hydration/coverage</c> answers it: totals by
+/// status, coverage percentage, not_found/error per day. Read-only: a file that still needs migrating is refused.
+/// </summary>
+internal static class ReportCommand
+{
+    public static Command Create(CliEnvironment environment)
+    {
+        var database = PostServiceCli.DatabaseOption();
+        var json = new Option<bool>("--json") { Description = "Print the report as JSON (the API's shape) for scripts." };
+        var command = new Command("report", "Show hydration coverage: totals by status, coverage %, failures per day.") { database, json };
+        command.SetAction(PostServiceCli.Verb(environment, (parse, cancellationToken) =>
+            RunAsync(parse.GetRequiredValue(database).FullName, parse.GetValue(json), environment, cancellationToken)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string database, bool json, CliEnvironment environment, CancellationToken cancellationToken)
+    {
+        using var host = CliHost.Build(database, environment);
+        if ((await host.Services.GetRequiredService<Migrator>().PlanAsync(cancellationToken)).Steps.Count > 0)
+        {
+            await environment.Error.WriteLineAsync($"error: {database} needs migrating first: postservice migrate --db {database}");
+            return ExitCodes.NotMigrated;
+        }
+        var coverage = await host.Services.GetRequiredService<CoverageQueries>()
+            .GetAsync(host.Services.GetRequiredService<TimeProvider>().GetUtcNow(), CoverageQueries.TrendDays, cancellationToken);
+        if (json)
+        {
+            var options = new JsonSerializerOptions { WriteIndented = true };
+            PostServiceRegistration.ConfigureJson(options);
+            await environment.Output.WriteLineAsync(JsonSerializer.Serialize(coverage, options));
+        }
+        else
+        {
+            await WriteAsync(environment, coverage);
+        }
+        return ExitCodes.Ok;
+    }
+
+    private static async Task WriteAsync(CliEnvironment environment, HydrationCoverage coverage)
+    {
+        var console = environment.CreateConsole();
+        var statuses = new Table().AddColumn("status").AddColumn(new TableColumn("posts").RightAligned());
+        foreach (var (status, count) in coverage.ByStatus)
+        {
+            statuses.AddRow(status, Number(count));
+        }
+        statuses.AddRow("total", Number(coverage.TotalPosts));
+        console.Write(statuses);
+        await environment.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"Coverage: {coverage.CoveragePct:F2}% ({Number(coverage.WithAuthor)} posts with an author, of those with a valid URI)"));
+
+        await environment.Output.WriteLineAsync($"Failures per day (by last attempt), last {CoverageQueries.TrendDays} days:");
+        var trend = new Table()
+            .AddColumn("day").AddColumn(new TableColumn("not_found").RightAligned()).AddColumn(new TableColumn("error").RightAligned());
+        foreach (var day in coverage.FailureTrend)
+        {
+            trend.AddRow(day.Day, Number(day.NotFound), Number(day.Error));
+        }
+        if (coverage.FailureTrend.Count == 0)
+        {
+            trend.AddRow("none", "0", "0");
+        }
+        console.Write(trend);
+    }
+
+    private static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}
