@@ -90,11 +90,6 @@ public sealed class FeedRequestsRepository(IDbConnectionFactory connections)
         };
     }
 
-    public async Task<IReadOnlyList<FeedRequestSummary>> ListAsync(FeedRequestFilter filter, CancellationToken cancellationToken)
-    {
-        await using var connection = await connections.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<FeedRequestSummary>(
-            new CommandDefinition(SelectPage, filter, cancellationToken: cancellationToken));
-        return rows.ToList();
-    }
+    public Task<IReadOnlyList<FeedRequestSummary>> ListAsync(FeedRequestFilter filter, CancellationToken cancellationToken) =>
+        connections.QueryListAsync<FeedRequestSummary>(SelectPage, filter, cancellationToken);
 }

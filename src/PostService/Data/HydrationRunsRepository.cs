@@ -45,18 +45,9 @@ public sealed class HydrationRunsRepository(IDbConnectionFactory connections)
         connections.WriteAsync((connection, transaction) => connection.ExecuteAsync(MarkInterrupted, new { Now = DbTime.ToText(now) }, transaction),
             cancellationToken);
 
-    public async Task<HydrationRunRecord?> GetAsync(long runId, CancellationToken cancellationToken)
-    {
-        await using var connection = await connections.OpenAsync(cancellationToken);
-        return await connection.QuerySingleOrDefaultAsync<HydrationRunRecord>(
-            new CommandDefinition(SelectRun, new { RunId = runId }, cancellationToken: cancellationToken));
-    }
+    public Task<HydrationRunRecord?> GetAsync(long runId, CancellationToken cancellationToken) =>
+        connections.QuerySingleOrDefaultAsync<HydrationRunRecord>(SelectRun, new { RunId = runId }, cancellationToken);
 
-    public async Task<IReadOnlyList<HydrationRunRecord>> ListRecentAsync(int limit, CancellationToken cancellationToken)
-    {
-        await using var connection = await connections.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<HydrationRunRecord>(
-            new CommandDefinition(SelectRecent, new { Limit = limit }, cancellationToken: cancellationToken));
-        return rows.ToList();
-    }
+    public Task<IReadOnlyList<HydrationRunRecord>> ListRecentAsync(int limit, CancellationToken cancellationToken) =>
+        connections.QueryListAsync<HydrationRunRecord>(SelectRecent, new { Limit = limit }, cancellationToken);
 }

@@ -64,17 +64,9 @@ public sealed class PostsRepository(IDbConnectionFactory connections)
     public static Task InsertInvalidAsync(DbConnection connection, DbTransaction transaction, string postUri, string reason) =>
         connection.ExecuteAsync(InsertInvalid, new { PostUri = postUri, Reason = reason }, transaction);
 
-    public async Task<PostRecord?> GetAsync(string postUri, CancellationToken cancellationToken)
-    {
-        await using var connection = await connections.OpenAsync(cancellationToken);
-        return await connection.QuerySingleOrDefaultAsync<PostRecord>(
-            new CommandDefinition(SelectByUri, new { PostUri = postUri }, cancellationToken: cancellationToken));
-    }
+    public Task<PostRecord?> GetAsync(string postUri, CancellationToken cancellationToken) =>
+        connections.QuerySingleOrDefaultAsync<PostRecord>(SelectByUri, new { PostUri = postUri }, cancellationToken);
 
-    public async Task<IReadOnlyList<PostRecord>> ListAsync(PostFilter filter, CancellationToken cancellationToken)
-    {
-        await using var connection = await connections.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<PostRecord>(new CommandDefinition(SelectPage, filter, cancellationToken: cancellationToken));
-        return rows.ToList();
-    }
+    public Task<IReadOnlyList<PostRecord>> ListAsync(PostFilter filter, CancellationToken cancellationToken) =>
+        connections.QueryListAsync<PostRecord>(SelectPage, filter, cancellationToken);
 }
