@@ -115,7 +115,8 @@ public static class HydrationEndpoints
     }
 
     public static Ok<HydrationStats> GetStats(
-        HydrationEngine engine, HydrationQueue queue, RateBudget budget, HydrationCoordinator coordinator, IOptions<HydrationOptions> options)
+        HydrationEngine engine, HydrationQueue queue, RateBudget budget, HydrationCoordinator coordinator, IOptions<HydrationOptions> options,
+        TimeProvider time)
     {
         var pausedUntil = budget.PausedUntil;
         return TypedResults.Ok(new HydrationStats(
@@ -125,7 +126,7 @@ public static class HydrationEndpoints
             budget.UsedInWindow,
             budget.Limit,
             (int)budget.Window.TotalSeconds,
-            pausedUntil > DateTimeOffset.UtcNow ? DbTime.ToText(pausedUntil) : null,
+            pausedUntil > time.GetUtcNow() ? DbTime.ToText(pausedUntil) : null,
             engine.RateLimitedSeen,
             engine.LastError,
             coordinator.Active is { RunId: > 0 } active ? active.RunId : null,

@@ -200,13 +200,14 @@ public sealed class HydrationEngine
         var states = await _posts.GetStatesAsync(fresh, cancellationToken);
         var due = new List<string>(fresh.Count);
         var skipped = 0;
+        var now = DbTime.ToText(_time.GetUtcNow());
         foreach (var uri in fresh)
         {
             if (!states.TryGetValue(uri, out var state))
             {
                 continue;
             }
-            if (IsDue(state, selection))
+            if (IsDue(state, selection, now))
             {
                 due.Add(uri);
             }
@@ -242,14 +243,14 @@ public sealed class HydrationEngine
         return !LimitReached(run);
     }
 
-    private bool IsDue(PostState state, WorkSelection selection)
+    private static bool IsDue(PostState state, WorkSelection selection, string now)
     {
         var notThisRun = state.LastHydratedAt is null || string.CompareOrdinal(state.LastHydratedAt, selection.RunStartedAt) < 0;
         return state.HydrationStatus switch
         {
             HydrationStatus.Pending => true,
             HydrationStatus.Error => notThisRun && (selection.Force || (state.Attempts < selection.MaxAttempts
-                && (state.NextAttemptAt is null || string.CompareOrdinal(state.NextAttemptAt, DbTime.ToText(_time.GetUtcNow())) <= 0))),
+                && (state.NextAttemptAt is null || string.CompareOrdinal(state.NextAttemptAt, now) <= 0))),
             HydrationStatus.NotFound => notThisRun && selection.Force,
             HydrationStatus.Ok => notThisRun && selection.Refresh
                 && (selection.RefreshBefore is null || state.LastHydratedAt is null || string.CompareOrdinal(state.LastHydratedAt, selection.RefreshBefore) < 0),
