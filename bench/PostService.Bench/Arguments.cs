@@ -18,5 +18,10 @@ public sealed class Arguments(Dictionary<string, string> values)
     public int Int(string name, int fallback) =>
         values.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
 
+    public double Double(string name, double fallback) =>
+        values.TryGetValue(name, out var text) ? double.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
+    public string String(string name, string fallback) => values.GetValueOrDefault(name, fallback);
+
     public bool Bool(string name) => values.TryGetValue(name, out var text) && bool.Parse(text);
 }

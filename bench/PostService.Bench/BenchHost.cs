@@ -2,21 +2,27 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PostService.Data.Migrations;
 using PostService.Hosting;
+using PostService.Ingestion;
 
 namespace PostService.Bench;
 
-/// <summary>The service's own registrations over a fresh SQLite file, without the web server.</summary>
+/// <summary>The service's own registrations over a database, without the web server.</summary>
 public static class BenchHost
 {
-    public static async Task<IHost> StartAsync(string databasePath, IDictionary<string, string?>? settings = null)
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
+    public static Task<IHost> StartAsync(string databasePath, IDictionary<string, string?>? settings = null) =>
+        StartAsync(new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
         {
             ["PostService:Database:Path"] = databasePath,
         });
+
+    /// <summary>The core registrations and the ingestor, configured by <paramref name="settings"/> (configuration keys).</summary>
+    public static async Task<IHost> StartAsync(IDictionary<string, string?> settings)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddPostServiceCore(builder.Configuration);
+        builder.Services.AddSingleton<RetrievalIngestor>();
         var host = builder.Build();
         await host.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
         return host;

@@ -18,14 +18,11 @@ public static class BudgetBenchmark
         var uris = arguments.Int("uris", 20_000);
         var calls = arguments.Int("calls", 300);
         var windowSeconds = arguments.Int("window", 30);
-        var latency = arguments.Int("latency", 150);
         var faults = arguments.Bool("faults");
         var window = TimeSpan.FromSeconds(windowSeconds);
 
-        await using var appView = await FakeAppView.StartAsync();
-        appView.Latency = TimeSpan.FromMilliseconds(latency);
-        var backlog = Enumerable.Range(0, uris).Select(i => $"at://did:plc:author{i % 2_000}/app.bsky.feed.post/3k{i:D9}").ToList();
-        backlog.Where((_, i) => i % 50 != 0).ToList().ForEach(uri => appView.AddPost(uri));
+        await using var appView = await BenchAppView.StartAsync(arguments, BenchAppView.Served(uris));
+        var backlog = Enumerable.Range(0, uris).Select(Workload.PostUri).ToList();
         if (faults)
         {
             // 2% of calls answer 500 and 1% answer 429, scattered at random; the rest answer normally.
@@ -64,7 +61,7 @@ public static class BudgetBenchmark
         var utilisation = steady.Count > 0 ? steady.Average() : double.NaN;
         var overBudget = Math.Max(0, appView.CallsInAnyWindow(window) - calls);
 
-        Console.WriteLine($"backlog          {uris:N0} URIs, budget {calls} calls / {windowSeconds} s, latency {latency} ms{(faults ? ", 2% 500 + 1% 429" : "")}");
+        Console.WriteLine($"backlog          {uris:N0} URIs, budget {calls} calls / {windowSeconds} s, {BenchAppView.Describe(arguments)}{(faults ? ", 2% 500 + 1% 429" : "")}");
         Console.WriteLine($"run              {clock.Elapsed.TotalSeconds:F1} s, {log.Count} calls, hydrated {run.Hydrated:N0}, not found {run.NotFound:N0}, errors {run.Errors}, 429s {run.RateLimited}, retries {run.Retries}");
         Console.WriteLine($"steady windows   {string.Join(" ", steady.Select(u => $"{u:P1}"))}");
         Console.WriteLine($"budget use       {utilisation:P1} (bar 95%)   calls over budget in any window: {overBudget} (bar 0)");
