@@ -54,15 +54,18 @@ public sealed class FeedRequestsRepository(IDbConnectionFactory connections)
          LIMIT @Limit
         """;
 
-    /// <summary>Removes a request and its posts; true when it existed.</summary>
-    public static async Task<bool> DeleteAsync(DbConnection connection, DbTransaction transaction, long requestId)
+    // Each statement below runs once per row on one command, so SQLite prepares it once per batch, not once per row.
+
+    /// <summary>Removes the requests and their posts; how many of them existed.</summary>
+    public static async Task<int> DeleteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<long> requestIds)
     {
-        await connection.ExecuteAsync(DeletePostsOfRequest, new { RequestId = requestId }, transaction);
-        return await connection.ExecuteAsync(DeleteRequest, new { RequestId = requestId }, transaction) > 0;
+        var keys = requestIds.Select(id => new { RequestId = id }).ToList();
+        await connection.ExecuteAsync(DeletePostsOfRequest, keys, transaction);
+        return await connection.ExecuteAsync(DeleteRequest, keys, transaction);
     }
 
-    public static Task InsertAsync(DbConnection connection, DbTransaction transaction, FeedRequestRow request) =>
-        connection.ExecuteAsync(InsertRequest, request, transaction);
+    public static Task InsertAsync(DbConnection connection, DbTransaction transaction, IEnumerable<FeedRequestRow> requests) =>
+        connection.ExecuteAsync(InsertRequest, requests, transaction);
 
     public static Task InsertPostsAsync(DbConnection connection, DbTransaction transaction, IEnumerable<FeedRequestPostRow> posts) =>
         connection.ExecuteAsync(UpsertRequestPost, posts, transaction);

@@ -33,6 +33,8 @@ public sealed class PostsRepository(IDbConnectionFactory connections)
         ON CONFLICT (post_uri) DO NOTHING
         """;
 
+    private const string SelectExisting = "SELECT post_uri FROM posts WHERE post_uri IN @PostUris";
+
     private const string SelectColumns = """
         SELECT post_uri, cid, author_did, author_handle, indexed_at, created_at, text, langs AS langs_json,
                reply_parent_uri, reply_root_uri, embed_type, like_count, repost_count, reply_count, quote_count,
@@ -50,19 +52,33 @@ public sealed class PostsRepository(IDbConnectionFactory connections)
          LIMIT @Limit
         """;
 
-    /// <summary>Adds an unseen URI as <c>pending</c>; true when it was new.</summary>
-    public static async Task<bool> InsertPendingAsync(DbConnection connection, DbTransaction transaction, string postUri, string? cid)
+    // URIs per existence check: well under SQLite's limit on bound parameters.
+    private const int ExistenceCheckChunk = 500;
+
+    /// <summary>
+    /// Adds the unseen URIs as <c>pending</c> and gives existing rows a CID they lack; returns the new URIs, in the
+    /// order given. Each URI appears once, with the first CID it was served with. One existence check per 500 URIs
+    /// and one prepared insert for all new rows, instead of an insert per URI (the count triggers make each
+    /// statement's preparation costly).
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> InsertPendingAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<(string PostUri, string? Cid)> posts)
     {
-        var inserted = await connection.ExecuteAsync(InsertPending, new { PostUri = postUri, Cid = cid }, transaction) > 0;
-        if (!inserted && cid is not null)
+        var existing = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chunk in posts.Chunk(ExistenceCheckChunk))
         {
-            await connection.ExecuteAsync(FillMissingCid, new { PostUri = postUri, Cid = cid }, transaction);
+            existing.UnionWith(await connection.QueryAsync<string>(
+                SelectExisting, new { PostUris = chunk.Select(post => post.PostUri).ToList() }, transaction));
         }
-        return inserted;
+        var fresh = posts.Where(post => !existing.Contains(post.PostUri)).ToList();
+        await connection.ExecuteAsync(InsertPending, fresh.Select(post => new { post.PostUri, post.Cid }), transaction);
+        await connection.ExecuteAsync(FillMissingCid,
+            posts.Where(post => post.Cid is not null && existing.Contains(post.PostUri)).Select(post => new { post.PostUri, post.Cid }), transaction);
+        return fresh.Select(post => post.PostUri).ToList();
     }
 
-    public static Task InsertInvalidAsync(DbConnection connection, DbTransaction transaction, string postUri, string reason) =>
-        connection.ExecuteAsync(InsertInvalid, new { PostUri = postUri, Reason = reason }, transaction);
+    public static Task InsertInvalidAsync(DbConnection connection, DbTransaction transaction, IEnumerable<(string PostUri, string Reason)> posts) =>
+        connection.ExecuteAsync(InsertInvalid, posts.Select(post => new { post.PostUri, post.Reason }), transaction);
 
     public Task<PostRecord?> GetAsync(string postUri, CancellationToken cancellationToken) =>
         connections.QuerySingleOrDefaultAsync<PostRecord>(SelectByUri, new { PostUri = postUri }, cancellationToken);
