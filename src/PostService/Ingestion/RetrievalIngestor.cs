@@ -13,51 +13,68 @@ public sealed class RetrievalIngestor(IDbConnectionFactory connections, Hydratio
     public async Task<IngestResponse> IngestAsync(IReadOnlyList<Retrieval> retrievals, CancellationToken cancellationToken)
     {
         var receivedAt = DbTime.ToText(time.GetUtcNow());
-        var (replaced, postRows, newUris, invalidUris) = await connections.WriteAsync(async (connection, transaction) =>
+        // Ids are distinct within a batch (the parser keeps the latest copy), so all deletes can precede all inserts.
+        var requestRows = retrievals.Select(retrieval => new FeedRequestRow(
+            retrieval.Id, retrieval.RequesterDid, retrieval.Algo, retrieval.Timestamp, retrieval.PostsJson, receivedAt)).ToList();
+        var postRows = retrievals.SelectMany(retrieval => retrieval.Posts.Select(post =>
+            new FeedRequestPostRow(retrieval.Id, post.Position, post.Uri, post.RawJson))).ToList();
+        var (valid, invalid) = CanonicalPosts(retrievals);
+        var (replaced, newUris) = await connections.WriteAsync(async (connection, transaction) =>
         {
-            var replaced = 0;
-            var postRows = 0;
-            var newUris = new List<string>();
-            var invalidUris = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var retrieval in retrievals)
-            {
-                if (await FeedRequestsRepository.DeleteAsync(connection, transaction, retrieval.Id))
-                {
-                    replaced++;
-                }
-                await FeedRequestsRepository.InsertAsync(connection, transaction, new FeedRequestRow(
-                    retrieval.Id, retrieval.RequesterDid, retrieval.Algo, retrieval.Timestamp, retrieval.PostsJson, receivedAt));
-                await FeedRequestsRepository.InsertPostsAsync(connection, transaction, retrieval.Posts.Select(post =>
-                    new FeedRequestPostRow(retrieval.Id, post.Position, post.Uri, post.RawJson)));
-                // A URI repeated within one request is one row; items without a URI are one row each.
-                postRows += retrieval.Posts.Count(post => post.Uri is null)
-                    + retrieval.Posts.Where(post => post.Uri is not null).Select(post => post.Uri).Distinct().Count();
-
-                foreach (var post in retrieval.Posts)
-                {
-                    if (post.Uri is null)
-                    {
-                        continue;
-                    }
-                    var check = AtUri.CheckPostUri(post.Uri);
-                    if (!check.IsValid)
-                    {
-                        invalidUris.Add(post.Uri);
-                        await PostsRepository.InsertInvalidAsync(connection, transaction, post.Uri, check.Reason!);
-                    }
-                    else if (await PostsRepository.InsertPendingAsync(connection, transaction, post.Uri, post.Cid))
-                    {
-                        newUris.Add(post.Uri);
-                    }
-                }
-            }
-            return (replaced, postRows, newUris, invalidUris.Count);
+            var replaced = await FeedRequestsRepository.DeleteAsync(connection, transaction, requestRows.Select(row => row.RequestId).ToList());
+            await FeedRequestsRepository.InsertAsync(connection, transaction, requestRows);
+            await FeedRequestsRepository.InsertPostsAsync(connection, transaction, postRows);
+            await PostsRepository.InsertInvalidAsync(connection, transaction, invalid);
+            return (replaced, await PostsRepository.InsertPendingAsync(connection, transaction, valid));
         }, cancellationToken);
 
+        // A URI repeated within one request is one row; items without a URI are one row each.
+        var storedPostRows = retrievals.Sum(retrieval => retrieval.Posts.Count(post => post.Uri is null)
+            + retrieval.Posts.Where(post => post.Uri is not null).Select(post => post.Uri).Distinct().Count());
         var enqueued = newUris.Count(queue.TryEnqueue);
         logger.LogInformation(
             "Stored {Requests} feed requests ({Replaced} replaced), {PostRows} post rows, {NewPosts} new posts, {InvalidUris} invalid URIs, {Enqueued} queued for hydration",
-            retrievals.Count, replaced, postRows, newUris.Count, invalidUris, enqueued);
-        return new IngestResponse(retrievals.Count, replaced, postRows, newUris.Count, invalidUris, enqueued);
+            retrievals.Count, replaced, storedPostRows, newUris.Count, invalid.Count, enqueued);
+        return new IngestResponse(retrievals.Count, replaced, storedPostRows, newUris.Count, invalid.Count, enqueued);
+    }
+
+    /// <summary>
+    /// Each served URI once, in order of first appearance: valid ones with the first CID served with them, the
+    /// others with the reason they are not the at-URI of a post.
+    /// </summary>
+    private static (List<(string PostUri, string? Cid)> Valid, List<(string PostUri, string Reason)> Invalid) CanonicalPosts(IReadOnlyList<Retrieval> retrievals)
+    {
+        var valid = new List<(string PostUri, string? Cid)>();
+        var validIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        var invalid = new List<(string PostUri, string Reason)>();
+        var invalidSeen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var post in retrievals.SelectMany(retrieval => retrieval.Posts))
+        {
+            if (post.Uri is not { } uri)
+            {
+                continue;
+            }
+            if (validIndex.TryGetValue(uri, out var index))
+            {
+                valid[index] = (uri, valid[index].Cid ?? post.Cid);
+                continue;
+            }
+            if (invalidSeen.Contains(uri))
+            {
+                continue;
+            }
+            var check = AtUri.CheckPostUri(uri);
+            if (check.IsValid)
+            {
+                validIndex[uri] = valid.Count;
+                valid.Add((uri, post.Cid));
+            }
+            else
+            {
+                invalidSeen.Add(uri);
+                invalid.Add((uri, check.Reason!));
+            }
+        }
+        return (valid, invalid);
     }
 }

@@ -197,6 +197,25 @@ public sealed class FeedRetrievalsEndpointsTests : IDisposable
     }
 
     [Fact]
+    public async Task AUriServedByManyRetrievalsOfOneBatchIsOneNewPostWithTheFirstCidItWasServedWith()
+    {
+        var shared = RetrievalBuilder.PostUri("shared");
+        var batch = RetrievalBuilder.Batch(
+            new RetrievalBuilder().WithPost(shared, 0),
+            new RetrievalBuilder().WithPost(shared, 0, cid: "bafyreifirst").WithPost(RetrievalBuilder.PostUri("other"), 1),
+            new RetrievalBuilder().WithPost(shared, 0, cid: "bafyreisecond"));
+
+        var result = await (await _service.PostRetrievalsAsync(batch)).AssertOkJsonAsync();
+
+        Assert.Equal(4, result.GetProperty("post_rows").GetInt32());
+        Assert.Equal(2, result.GetProperty("new_posts").GetInt32());
+        Assert.Equal(2, result.GetProperty("enqueued").GetInt32());
+        using var db = _service.OpenDatabase();
+        Assert.Equal("bafyreifirst", db.ExecuteScalar<string>("SELECT cid FROM posts WHERE post_uri = @shared", new { shared }));
+        Assert.Equal(2, db.ExecuteScalar<long>("SELECT count(*) FROM posts"));
+    }
+
+    [Fact]
     public async Task AUriServedTwiceInOneRetrievalIsOneRowAtItsLatestPosition()
     {
         var uri = RetrievalBuilder.PostUri("twice");
