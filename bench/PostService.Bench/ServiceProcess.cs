@@ -44,6 +44,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { Path.Combine(AppContext.BaseDirectory, "postservice.dll"), "serve", "--urls", baseUrl },
+            // The content root, as when deployed: the configuration file watcher watches this folder, not the caller's.
+            WorkingDirectory = AppContext.BaseDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
