@@ -22,6 +22,7 @@ public static class BenchHost
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddPostServiceCore(builder.Configuration);
+        builder.Services.AddSingleton<RetrievalWriter>();
         builder.Services.AddSingleton<RetrievalIngestor>();
         var host = builder.Build();
         await host.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);

@@ -33,6 +33,7 @@ public static class PostServiceRegistration
         builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section));
         builder.Services.AddOptions<IngestionOptions>().Bind(builder.Configuration.GetSection(IngestionOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<RetrievalWriter>();
         builder.Services.AddSingleton<RetrievalIngestor>();
 
         builder.Services.AddProblemDetails();

@@ -5,28 +5,23 @@ using PostService.Hydration;
 namespace PostService.Ingestion;
 
 /// <summary>
-/// Stores a batch of retrievals in one transaction: every retrieval or none. Unseen post URIs get a
-/// <c>pending</c> row, invalid ones an <c>invalid</c> row; only after the commit are new URIs handed to hydration.
+/// Stores a batch of retrievals in one transaction (shared with concurrent batches, see <see cref="RetrievalWriter"/>):
+/// every retrieval or none. Unseen post URIs get a <c>pending</c> row, invalid ones an <c>invalid</c> row; only after
+/// the commit are new URIs handed to hydration.
 /// </summary>
-public sealed class RetrievalIngestor(IDbConnectionFactory connections, HydrationQueue queue, TimeProvider time, ILogger<RetrievalIngestor> logger)
+public sealed class RetrievalIngestor(RetrievalWriter writer, HydrationQueue queue, TimeProvider time, ILogger<RetrievalIngestor> logger)
 {
     public async Task<IngestResponse> IngestAsync(IReadOnlyList<Retrieval> retrievals, CancellationToken cancellationToken)
     {
         var receivedAt = DbTime.ToText(time.GetUtcNow());
-        // Ids are distinct within a batch (the parser keeps the latest copy), so all deletes can precede all inserts.
-        var requestRows = retrievals.Select(retrieval => new FeedRequestRow(
-            retrieval.Id, retrieval.RequesterDid, retrieval.Algo, retrieval.Timestamp, retrieval.PostsJson, receivedAt)).ToList();
-        var postRows = retrievals.SelectMany(retrieval => retrieval.Posts.Select(post =>
-            new FeedRequestPostRow(retrieval.Id, post.Position, post.Uri, post.RawJson))).ToList();
         var (valid, invalid) = CanonicalPosts(retrievals);
-        var (replaced, newUris) = await connections.WriteAsync(async (connection, transaction) =>
-        {
-            var replaced = await FeedRequestsRepository.DeleteAsync(connection, transaction, requestRows.Select(row => row.RequestId).ToList());
-            await FeedRequestsRepository.InsertAsync(connection, transaction, requestRows);
-            await FeedRequestsRepository.InsertPostsAsync(connection, transaction, postRows);
-            await PostsRepository.InsertInvalidAsync(connection, transaction, invalid);
-            return (replaced, await PostsRepository.InsertPendingAsync(connection, transaction, valid));
-        }, cancellationToken);
+        var rows = new RetrievalRows(
+            retrievals.Select(retrieval => new FeedRequestRow(
+                retrieval.Id, retrieval.RequesterDid, retrieval.Algo, retrieval.Timestamp, retrieval.PostsJson, receivedAt)).ToList(),
+            retrievals.SelectMany(retrieval => retrieval.Posts.Select(post =>
+                new FeedRequestPostRow(retrieval.Id, post.Position, post.Uri, post.RawJson))).ToList(),
+            valid, invalid);
+        var (replaced, newUris) = await writer.WriteAsync(rows, cancellationToken);
 
         // A URI repeated within one request is one row; items without a URI are one row each.
         var storedPostRows = retrievals.Sum(retrieval => retrieval.Posts.Count(post => post.Uri is null)
