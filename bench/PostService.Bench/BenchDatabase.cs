@@ -12,9 +12,11 @@ public sealed class BenchDatabase
 
     public string Description => "SQLite file in a temporary folder, WAL, synchronous=FULL";
 
+    public static BenchDatabase Sqlite() => new("sqlite");
+
     public static BenchDatabase From(Arguments arguments) => arguments.String("provider", "sqlite") switch
     {
-        "sqlite" => new BenchDatabase("sqlite"),
+        "sqlite" => Sqlite(),
         // The PostgreSQL backend (issue #5) is not in this build; with it, --connection names a database to fill.
         "postgres" => throw new NotSupportedException(
             "--provider postgres: this build of PostService has no PostgreSQL backend yet (issue #5), so there is nothing to measure."),
