@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using Dapper;
-using Microsoft.Extensions.DependencyInjection;
 using PostService.Bench;
 
 // One command per benchmark; each prints a table and ends with a line of key=value figures.
@@ -10,6 +6,7 @@ return args switch
     ["coverage", .. var rest] => await CoverageBenchmark.RunAsync(Arguments.Parse(rest)),
     ["budget", .. var rest] => await BudgetBenchmark.RunAsync(Arguments.Parse(rest)),
     ["ingest", .. var rest] => await IngestBenchmark.RunAsync(Arguments.Parse(rest)),
+    ["memory", .. var rest] => await MemoryBenchmark.RunAsync(Arguments.Parse(rest)),
     ["reads", .. var rest] => await ReadsBenchmark.RunAsync(Arguments.Parse(rest)),
     ["time-to-hydrate", .. var rest] => await TimeToHydrateBenchmark.RunAsync(Arguments.Parse(rest)),
     _ => Usage(),
@@ -21,6 +18,7 @@ static int Usage()
         usage: dotnet run -c Release --project bench/PostService.Bench -- <benchmark> [--name value ...]
           coverage --posts 1000000 --repeat 20
           budget   --uris 20000 --calls 300 --window 30 --latency 150 [--faults true]
+          memory   --posts 1000000 --fresh 0.5 --batch 10 --clients 4 --latency 5 --in-flight 8
           reads    --posts 1000000 --connections 64 --seconds 30 --threads 2   (needs wrk: apt-get install -y wrk)
           time-to-hydrate --retrievals 120 --rate 2 --latency 150 [--rate-limit N --rate-window 300]
           ingest   --requests 2000 --batch 10 --clients 8 [--fresh 0.1] [--provider sqlite|postgres --connection ...]
