@@ -113,7 +113,10 @@ stop() {
     say "stop: PGRT_DIR is not set"
     return 2
   fi
-  [ -f "$dir/bindir" ] || return 0 # start made nothing there (no binaries): nothing to stop
+  if [ ! -f "$dir/bindir" ]; then # start made nothing there (no binaries): nothing to stop
+    rmdir "$dir" 2>/dev/null
+    return 0
+  fi
   if [ -f "$dir/data/postmaster.pid" ]; then
     as_server_user "$(cat "$dir/bindir")/pg_ctl" stop -D "$dir/data" -m fast -w -t 60 >/dev/null 2>&1 ||
       kill -KILL "$(head -n 1 "$dir/data/postmaster.pid")" 2>/dev/null
