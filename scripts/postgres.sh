@@ -57,7 +57,7 @@ start() {
   local bindir
   if ! bindir=$(newest_bindir); then
     # Serialise installs of parallel runs; apt's own lock timeout covers other apt users.
-    { flock -w 600 7; bindir=$(newest_bindir) || { install_server && bindir=$(newest_bindir); }; } 7>/tmp/postservice-pg-install.lock
+    { flock -w 600 7; bindir=$(newest_bindir) || { install_server && bindir=$(newest_bindir); }; } 7>"/tmp/postservice-pg-install.$(id -u).lock"
     if [ -z "$bindir" ]; then
       say "server binaries are missing and could not be installed; the PostgreSQL tests will be skipped"
       return 0
