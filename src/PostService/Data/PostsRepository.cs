@@ -15,6 +15,9 @@ public static class HydrationStatus
     public static readonly IReadOnlyList<string> All = [Pending, Ok, NotFound, Error, Invalid];
 }
 
+/// <summary>A URI a retrieval served; <paramref name="InvalidReason"/> is set when it is not a valid post at-URI.</summary>
+public sealed record NewPost(string PostUri, string? Cid, string? InvalidReason);
+
 public sealed record PostFilter(string? AuthorDid, string? Status, int Limit, string? AfterUri);
 
 /// <summary>All SQL on <c>posts</c> that ingestion and the read endpoints use.</summary>
@@ -29,14 +32,27 @@ public sealed class PostsRepository(IDbConnectionFactory connections)
     private const string FillMissingCid = "UPDATE posts SET cid = @Cid WHERE post_uri = @PostUri AND cid IS NULL";
 
     private const string InsertInvalid = """
-        INSERT INTO posts (post_uri, hydration_status, hydration_error) VALUES (@PostUri, 'invalid', @Reason)
+        INSERT INTO posts (post_uri, hydration_status, hydration_error) VALUES (@PostUri, 'invalid', @Error)
         ON CONFLICT (post_uri) DO NOTHING
         """;
 
+    // PostgreSQL: one statement for the batch. Rows come in URI order, so concurrent batches lock shared rows in the
+    // same order and cannot deadlock; "xmax = 0" tells an inserted row from an existing one.
+    private const string InsertBulk = """
+        INSERT INTO posts AS p (post_uri, cid, hydration_status, hydration_error)
+        SELECT n.post_uri, n.cid, n.hydration_status, n.hydration_error
+        FROM unnest(@PostUris, @Cids, @Statuses, @Errors) WITH ORDINALITY AS n(post_uri, cid, hydration_status, hydration_error, i)
+        ORDER BY n.i
+        ON CONFLICT (post_uri) DO UPDATE SET cid = excluded.cid
+            WHERE p.cid IS NULL AND excluded.cid IS NOT NULL AND excluded.hydration_status = 'pending'
+        RETURNING p.post_uri, p.hydration_status, (xmax = 0) AS inserted
+        """;
+
     private const string SelectColumns = """
-        SELECT post_uri, cid, author_did, author_handle, indexed_at, created_at, text, langs AS langs_json,
-               reply_parent_uri, reply_root_uri, embed_type, like_count, repost_count, reply_count, quote_count,
-               hydration_status, hydration_error, last_hydrated_at, attempts, next_attempt_at, metadata_source
+        SELECT post_uri, cid, author_did, author_handle, ts_text(indexed_at) AS indexed_at, ts_text(created_at) AS created_at,
+               text, langs AS langs_json, reply_parent_uri, reply_root_uri, embed_type, like_count, repost_count, reply_count,
+               quote_count, hydration_status, hydration_error, ts_text(last_hydrated_at) AS last_hydrated_at, attempts,
+               ts_text(next_attempt_at) AS next_attempt_at, metadata_source
         FROM posts
         """;
 
@@ -50,19 +66,44 @@ public sealed class PostsRepository(IDbConnectionFactory connections)
          LIMIT @Limit
         """;
 
-    /// <summary>Adds an unseen URI as <c>pending</c>; true when it was new.</summary>
-    public static async Task<bool> InsertPendingAsync(DbConnection connection, DbTransaction transaction, string postUri, string? cid)
+    /// <summary>
+    /// Adds a row for each URI not seen before: <c>pending</c>, or <c>invalid</c> with its reason. A known post keeps its
+    /// row and only gains a CID it lacked. Returns the URIs that became new <c>pending</c> posts.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> AddUnseenAsync(
+        DbConnection connection, DbTransaction transaction, SqlDialect dialect, IEnumerable<NewPost> posts)
     {
-        var inserted = await connection.ExecuteAsync(InsertPending, new { PostUri = postUri, Cid = cid }, transaction) > 0;
-        if (!inserted && cid is not null)
+        var ordered = posts.DistinctBy(post => post.PostUri).OrderBy(post => post.PostUri, StringComparer.Ordinal).ToList();
+        if (dialect.IsPostgres)
         {
-            await connection.ExecuteAsync(FillMissingCid, new { PostUri = postUri, Cid = cid }, transaction);
+            var rows = await connection.QueryAsync<(string PostUri, string HydrationStatus, bool Inserted)>(InsertBulk, new
+            {
+                PostUris = ordered.Select(post => post.PostUri).ToArray(),
+                Cids = ordered.Select(post => post.Cid).ToArray(),
+                Statuses = ordered.Select(post => post.InvalidReason is null ? HydrationStatus.Pending : HydrationStatus.Invalid).ToArray(),
+                Errors = ordered.Select(post => post.InvalidReason).ToArray(),
+            }, transaction);
+            return rows.Where(row => row.Inserted && row.HydrationStatus == HydrationStatus.Pending).Select(row => row.PostUri).ToList();
         }
-        return inserted;
-    }
 
-    public static Task InsertInvalidAsync(DbConnection connection, DbTransaction transaction, string postUri, string reason) =>
-        connection.ExecuteAsync(InsertInvalid, new { PostUri = postUri, Reason = reason }, transaction);
+        var added = new List<string>();
+        foreach (var post in ordered)
+        {
+            if (post.InvalidReason is not null)
+            {
+                await connection.ExecuteAsync(InsertInvalid, new { post.PostUri, Error = post.InvalidReason }, transaction);
+            }
+            else if (await connection.ExecuteAsync(InsertPending, post, transaction) > 0)
+            {
+                added.Add(post.PostUri);
+            }
+            else if (post.Cid is not null)
+            {
+                await connection.ExecuteAsync(FillMissingCid, post, transaction);
+            }
+        }
+        return added;
+    }
 
     public Task<PostRecord?> GetAsync(string postUri, CancellationToken cancellationToken) =>
         connections.QuerySingleOrDefaultAsync<PostRecord>(SelectByUri, new { PostUri = postUri }, cancellationToken);

@@ -13,51 +13,67 @@ public sealed class RetrievalIngestor(IDbConnectionFactory connections, Hydratio
     public async Task<IngestResponse> IngestAsync(IReadOnlyList<Retrieval> retrievals, CancellationToken cancellationToken)
     {
         var receivedAt = DbTime.ToText(time.GetUtcNow());
-        var (replaced, postRows, newUris, invalidUris) = await connections.WriteAsync(async (connection, transaction) =>
-        {
-            var replaced = 0;
-            var postRows = 0;
-            var newUris = new List<string>();
-            var invalidUris = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var retrieval in retrievals)
-            {
-                if (await FeedRequestsRepository.DeleteAsync(connection, transaction, retrieval.Id))
-                {
-                    replaced++;
-                }
-                await FeedRequestsRepository.InsertAsync(connection, transaction, new FeedRequestRow(
-                    retrieval.Id, retrieval.RequesterDid, retrieval.Algo, retrieval.Timestamp, retrieval.PostsJson, receivedAt));
-                await FeedRequestsRepository.InsertPostsAsync(connection, transaction, retrieval.Posts.Select(post =>
-                    new FeedRequestPostRow(retrieval.Id, post.Position, post.Uri, post.RawJson)));
-                // A URI repeated within one request is one row; items without a URI are one row each.
-                postRows += retrieval.Posts.Count(post => post.Uri is null)
-                    + retrieval.Posts.Where(post => post.Uri is not null).Select(post => post.Uri).Distinct().Count();
+        // A retrieval sent twice in one batch is stored once, as sent last, as if the batches had come one after another.
+        var latest = retrievals.GroupBy(retrieval => retrieval.Id).Select(sent => sent.Last()).ToList();
+        var requests = latest.Select(retrieval => new FeedRequestRow(
+            retrieval.Id, retrieval.RequesterDid, retrieval.Algo, retrieval.Timestamp, retrieval.PostsJson, receivedAt)).ToList();
+        var servedRows = latest.SelectMany(ServedRows).ToList();
+        var cids = CidsServed(latest);
+        var served = servedRows.Where(row => row.PostUri is not null)
+            .Select(row => row.PostUri!).Distinct(StringComparer.Ordinal)
+            .Select(uri => new NewPost(uri, cids.GetValueOrDefault(uri), AtUri.CheckPostUri(uri).Reason))
+            .ToList();
 
-                foreach (var post in retrieval.Posts)
-                {
-                    if (post.Uri is null)
-                    {
-                        continue;
-                    }
-                    var check = AtUri.CheckPostUri(post.Uri);
-                    if (!check.IsValid)
-                    {
-                        invalidUris.Add(post.Uri);
-                        await PostsRepository.InsertInvalidAsync(connection, transaction, post.Uri, check.Reason!);
-                    }
-                    else if (await PostsRepository.InsertPendingAsync(connection, transaction, post.Uri, post.Cid))
-                    {
-                        newUris.Add(post.Uri);
-                    }
-                }
-            }
-            return (replaced, postRows, newUris, invalidUris.Count);
+        var (replaced, newUris) = await connections.WriteAsync(async (connection, transaction) =>
+        {
+            var replaced = await FeedRequestsRepository.ReplaceAsync(connection, transaction, connections.Dialect, requests, servedRows);
+            var newUris = await PostsRepository.AddUnseenAsync(connection, transaction, connections.Dialect, served);
+            return (replaced, newUris);
         }, cancellationToken);
 
+        var invalidUris = served.Count(post => post.InvalidReason is not null);
         var enqueued = newUris.Count(queue.TryEnqueue);
         logger.LogInformation(
             "Stored {Requests} feed requests ({Replaced} replaced), {PostRows} post rows, {NewPosts} new posts, {InvalidUris} invalid URIs, {Enqueued} queued for hydration",
-            retrievals.Count, replaced, postRows, newUris.Count, invalidUris, enqueued);
-        return new IngestResponse(retrievals.Count, replaced, postRows, newUris.Count, invalidUris, enqueued);
+            requests.Count, replaced, servedRows.Count, newUris.Count, invalidUris, enqueued);
+        return new IngestResponse(retrievals.Count, replaced, servedRows.Count, newUris.Count, invalidUris, enqueued);
+    }
+
+    /// <summary>
+    /// The rows a retrieval stores: one per item without a URI, one per distinct URI, where a URI served twice keeps the
+    /// latest item's position and JSON, as the Python tool's INSERT OR REPLACE did.
+    /// </summary>
+    private static IEnumerable<FeedRequestPostRow> ServedRows(Retrieval retrieval)
+    {
+        var latestByUri = new Dictionary<string, RetrievalPost>(StringComparer.Ordinal);
+        foreach (var post in retrieval.Posts.Where(post => post.Uri is not null))
+        {
+            latestByUri[post.Uri!] = post;
+        }
+        foreach (var post in retrieval.Posts)
+        {
+            if (post.Uri is null)
+            {
+                yield return new FeedRequestPostRow(retrieval.Id, post.Position, null, post.RawJson);
+            }
+            else if (latestByUri.Remove(post.Uri, out var latestItem))
+            {
+                yield return new FeedRequestPostRow(retrieval.Id, latestItem.Position, post.Uri, latestItem.RawJson);
+            }
+        }
+    }
+
+    /// <summary>For each URI, the first CID the batch gives it.</summary>
+    private static Dictionary<string, string> CidsServed(IEnumerable<Retrieval> retrievals)
+    {
+        var cids = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var post in retrievals.SelectMany(retrieval => retrieval.Posts))
+        {
+            if (post is { Uri: not null, Cid: not null })
+            {
+                cids.TryAdd(post.Uri, post.Cid);
+            }
+        }
+        return cids;
     }
 }
