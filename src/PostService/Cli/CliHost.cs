@@ -5,17 +5,29 @@ using PostService.Options;
 namespace PostService.Cli;
 
 /// <summary>
-/// The services the web service runs on (database, migrations, repositories, hydration) for one database file, without
+/// The services the web service runs on (database, migrations, repositories, hydration) for one database, without
 /// Kestrel or the background worker. It is never started: the verbs call the services themselves.
 /// </summary>
 internal static class CliHost
 {
-    public static IHost Build(string databasePath, CliEnvironment environment)
+    /// <param name="databasePath">A SQLite file given with <c>--db</c>; null for the configured database.</param>
+    public static IHost Build(string? databasePath, CliEnvironment environment)
     {
         var builder = Host.CreateApplicationBuilder();
-        builder.Configuration
-            .AddInMemoryCollection(environment.Settings)
-            .AddInMemoryCollection([new($"{DatabaseOptions.Section}:{nameof(DatabaseOptions.Path)}", databasePath)]);
+        builder.Configuration.AddInMemoryCollection(environment.Settings);
+        if (databasePath is null && builder.Configuration.GetSection(DatabaseOptions.Section)
+                .GetValue(nameof(DatabaseOptions.Provider), DatabaseProvider.Sqlite) != DatabaseProvider.Postgres)
+        {
+            // A verb never creates a SQLite file, so it must be told which one.
+            throw new CliUsageException("Option '--db' is required unless the configured database is PostgreSQL (PostService__Database__Provider=Postgres).");
+        }
+        if (databasePath is not null)
+        {
+            builder.Configuration.AddInMemoryCollection([
+                new($"{DatabaseOptions.Section}:{nameof(DatabaseOptions.Path)}", databasePath),
+                new($"{DatabaseOptions.Section}:{nameof(DatabaseOptions.Provider)}", nameof(DatabaseProvider.Sqlite)),
+            ]);
+        }
         // The verbs print what matters on stdout. Logs go to stderr, so that stdout stays machine-readable (report --json):
         // warnings and errors, or only errors under a progress bar, which every log line tears.
         var least = environment.Interactive ? LogLevel.Error : LogLevel.Warning;
@@ -26,3 +38,6 @@ internal static class CliHost
         return builder.Build();
     }
 }
+
+/// <summary>The command line does not say enough to run the verb; the message says what is missing.</summary>
+internal sealed class CliUsageException(string message) : Exception(message);

@@ -34,7 +34,7 @@ internal static class HydrateCommand
         });
         var command = new Command("hydrate", "Run one hydration run now, with live progress, and print its stats.") { database, force, limit };
         command.SetAction(PostServiceCli.Verb(environment, (parse, cancellationToken) => RunAsync(
-            parse.GetRequiredValue(database).FullName, new RunSpec(RunTrigger.Cli, Force: parse.GetValue(force), Limit: parse.GetValue(limit)),
+            parse.GetValue(database)?.FullName, new RunSpec(RunTrigger.Cli, Force: parse.GetValue(force), Limit: parse.GetValue(limit)),
             environment, cancellationToken)));
         return command;
     }
@@ -45,7 +45,7 @@ internal static class HydrateCommand
     /// </summary>
     private static bool AppViewUnreachable(HydrationRunRecord run) => run.ApiCalls > 0 && run.Hydrated + run.NotFound == 0;
 
-    private static async Task<int> RunAsync(string database, RunSpec spec, CliEnvironment environment, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string? database, RunSpec spec, CliEnvironment environment, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         void Stop(PosixSignalContext signal)
@@ -57,15 +57,16 @@ internal static class HydrateCommand
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
         using var host = CliHost.Build(database, environment);
+        var store = database ?? host.Services.GetRequiredService<PostService.Data.IDbConnectionFactory>().Description;
         var migration = await host.Services.GetRequiredService<Migrator>().MigrateAsync(stop.Token);
         if (migration.Applied.Count > 0)
         {
-            await environment.Output.WriteLineAsync($"Migrated {database} first ({migration.Applied.Count} steps){(migration.BackupPath is { } backup ? $"; backup: {backup}" : "")}.");
+            await environment.Output.WriteLineAsync($"Migrated {store} first ({migration.Applied.Count} steps){(migration.BackupPath is { } backup ? $"; backup: {backup}" : "")}.");
         }
 
         var engine = host.Services.GetRequiredService<HydrationEngine>();
         var total = await engine.CountDueAsync(spec, stop.Token);
-        await environment.Output.WriteLineAsync($"{total} posts to hydrate in {database}{(spec.Force ? ", failed ones included" : "")}.");
+        await environment.Output.WriteLineAsync($"{total} posts to hydrate in {store}{(spec.Force ? ", failed ones included" : "")}.");
         var run = new HydrationRun(spec);
         var running = engine.RunAsync(run, hints: null, CancellationToken.None, stop.Token);
         await HydrationProgress.FollowAsync(environment, run, total, running);

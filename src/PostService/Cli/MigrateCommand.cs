@@ -25,17 +25,18 @@ internal static class MigrateCommand
             database, dryRun, rollback,
         };
         command.SetAction(PostServiceCli.Verb(environment, (parse, cancellationToken) =>
-            RunAsync(new Request(parse.GetRequiredValue(database), parse.GetValue(dryRun), parse.GetValue(rollback)), environment, cancellationToken)));
+            RunAsync(new Request(parse.GetValue(database), parse.GetValue(dryRun), parse.GetValue(rollback)), environment, cancellationToken)));
         return command;
     }
 
-    private sealed record Request(FileInfo Database, bool DryRun, bool Rollback);
+    /// <param name="Database">The SQLite file given with <c>--db</c>; null for the configured database.</param>
+    private sealed record Request(FileInfo? Database, bool DryRun, bool Rollback);
 
     private static async Task<int> RunAsync(Request request, CliEnvironment environment, CancellationToken cancellationToken)
     {
-        if (!request.DryRun)
+        if (request.Database is null || !request.DryRun)
         {
-            return await RunOnAsync(request.Database.FullName, request, environment, cancellationToken);
+            return await RunOnAsync(request.Database?.FullName, request, environment, cancellationToken);
         }
         var copyDirectory = Directory.CreateTempSubdirectory("postservice-dry-run-");
         try
@@ -51,11 +52,20 @@ internal static class MigrateCommand
         }
     }
 
-    private static async Task<int> RunOnAsync(string target, Request request, CliEnvironment environment, CancellationToken cancellationToken)
+    /// <param name="target">The SQLite file to work on (the copy in a dry run); null for the configured database.</param>
+    private static async Task<int> RunOnAsync(string? target, Request request, CliEnvironment environment, CancellationToken cancellationToken)
     {
-        var (database, dryRun, rollback) = request;
+        var (_, dryRun, rollback) = request;
         var output = environment.Output;
         using var host = CliHost.Build(target, environment);
+        var connections = host.Services.GetRequiredService<IDbConnectionFactory>();
+        var database = request.Database?.FullName ?? connections.Description;
+        if (target is null && connections.Dialect.IsPostgres && (dryRun || rollback))
+        {
+            // No throwaway copy of a server database, and no legacy columns in one.
+            await environment.Error.WriteLineAsync($"error: --dry-run and --rollback work on SQLite files (--db); {database} is PostgreSQL.");
+            return ExitCodes.Failed;
+        }
         var migrator = host.Services.GetRequiredService<Migrator>();
         var before = await RowCountsAsync(host, cancellationToken);
         var plan = await migrator.PlanAsync(cancellationToken);
@@ -65,7 +75,7 @@ internal static class MigrateCommand
             if (plan.Steps.Count > 0)
             {
                 await environment.Error.WriteLineAsync(
-                    $"error: {database.FullName} is not fully migrated (pending steps {string.Join(", ", plan.Steps.Select(step => step.Migration.Version))}); " +
+                    $"error: {database} is not fully migrated (pending steps {string.Join(", ", plan.Steps.Select(step => step.Migration.Version))}); " +
                     "its feed_request_posts still has the author columns, there is nothing to roll back.");
                 return ExitCodes.NotMigrated;
             }
@@ -83,7 +93,7 @@ internal static class MigrateCommand
             var result = await migrator.MigrateAsync(plan, writeBackup: !dryRun, cancellationToken);
             await output.WriteLineAsync((dryRun, plan.NeedsBackup, result.BackupPath) switch
             {
-                (true, true, _) => $"Backup: would be written to {database.FullName}.bak-<UTC timestamp> before the first step.",
+                (true, true, _) => $"Backup: would be written to {database}.bak-<UTC timestamp> before the first step.",
                 (false, _, { } backupPath) => $"Backup: {backupPath}",
                 _ => "Backup: none needed, no table is rebuilt.",
             });
@@ -95,8 +105,9 @@ internal static class MigrateCommand
 
     private static async Task<IReadOnlyList<TableRowCount>> RowCountsAsync(IHost host, CancellationToken cancellationToken)
     {
-        await using var connection = await host.Services.GetRequiredService<IDbConnectionFactory>().OpenAsync(cancellationToken);
-        return await SqliteSchema.RowCountsAsync(connection, cancellationToken);
+        var connections = host.Services.GetRequiredService<IDbConnectionFactory>();
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        return await SqliteSchema.RowCountsAsync(connection, connections.Dialect, cancellationToken);
     }
 
     private static Table RowCountTable(IReadOnlyList<TableRowCount> before, IReadOnlyList<TableRowCount> after)

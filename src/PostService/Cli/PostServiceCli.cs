@@ -23,6 +23,7 @@ public static class PostServiceCli
             MigrateCommand.Create(environment),
             HydrateCommand.Create(environment),
             ReportCommand.Create(environment),
+            CopyCommand.Create(environment),
         };
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction(parse => parse.UnmatchedTokens is [var first, ..] && !first.StartsWith('-')
@@ -40,9 +41,15 @@ public static class PostServiceCli
         }, cancellationToken);
     }
 
-    /// <summary><c>--db</c>: an existing SQLite file; the verbs never create one.</summary>
+    /// <summary>
+    /// <c>--db</c>: an existing SQLite file (the verbs never create one). Without it a verb works on the database the
+    /// service is configured with (<c>PostService__Database__*</c>, <c>ConnectionStrings__Posts</c>), e.g. PostgreSQL.
+    /// </summary>
     internal static Option<FileInfo> DatabaseOption() =>
-        new Option<FileInfo>("--db") { Description = "The SQLite file, e.g. compliance.db.", Required = true }.AcceptExistingOnly();
+        new Option<FileInfo>("--db")
+        {
+            Description = "The SQLite file, e.g. compliance.db. Default: the configured database (PostService__Database__Provider, ConnectionStrings__Posts).",
+        }.AcceptExistingOnly();
 
     /// <summary>
     /// Runs a verb; failures it can explain (a check that did not add up, bad settings, an unreadable file) become a
@@ -60,7 +67,7 @@ public static class PostServiceCli
             await environment.Error.WriteLineAsync("Cancelled.");
             return ExitCodes.Cancelled;
         }
-        catch (Exception exception) when (exception is MigrationCheckException or OptionsValidationException or SqliteException or IOException)
+        catch (Exception exception) when (exception is CliUsageException or MigrationCheckException or OptionsValidationException or SqliteException or Npgsql.NpgsqlException or IOException)
         {
             await environment.Error.WriteLineAsync($"error: {exception.Message}");
             return ExitCodes.Failed;
@@ -69,7 +76,7 @@ public static class PostServiceCli
 
     private static async Task<int> UnknownVerbAsync(string verb, CliEnvironment environment)
     {
-        await environment.Error.WriteLineAsync($"error: unknown command '{verb}'; see --help for serve, migrate, hydrate and report.");
+        await environment.Error.WriteLineAsync($"error: unknown command '{verb}'; see --help for serve, migrate, hydrate, report and copy.");
         return ExitCodes.Failed;
     }
 }

@@ -21,16 +21,17 @@ internal static class ReportCommand
         var json = new Option<bool>("--json") { Description = "Print the report as JSON (the API's shape) for scripts." };
         var command = new Command("report", "Show hydration coverage: totals by status, coverage %, failures per day.") { database, json };
         command.SetAction(PostServiceCli.Verb(environment, (parse, cancellationToken) =>
-            RunAsync(parse.GetRequiredValue(database).FullName, parse.GetValue(json), environment, cancellationToken)));
+            RunAsync(parse.GetValue(database)?.FullName, parse.GetValue(json), environment, cancellationToken)));
         return command;
     }
 
-    private static async Task<int> RunAsync(string database, bool json, CliEnvironment environment, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string? database, bool json, CliEnvironment environment, CancellationToken cancellationToken)
     {
         using var host = CliHost.Build(database, environment);
+        var store = database ?? host.Services.GetRequiredService<PostService.Data.IDbConnectionFactory>().Description;
         if ((await host.Services.GetRequiredService<Migrator>().PlanAsync(cancellationToken)).Steps.Count > 0)
         {
-            await environment.Error.WriteLineAsync($"error: {database} needs migrating first: postservice migrate --db {database}");
+            await environment.Error.WriteLineAsync($"error: {store} needs migrating first: postservice migrate{(database is null ? "" : $" --db {database}")}");
             return ExitCodes.NotMigrated;
         }
         var coverage = await host.Services.GetRequiredService<CoverageQueries>()

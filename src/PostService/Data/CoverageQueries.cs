@@ -10,14 +10,14 @@ public sealed class CoverageQueries(IDbConnectionFactory connections)
     public const int TrendDays = 30;
 
     private const string CountByStatus = """
-        SELECT hydration_status AS Status, sum(posts) AS Count, sum(with_author) AS WithAuthor
+        SELECT hydration_status AS Status, CAST(sum(posts) AS BIGINT) AS Count, CAST(sum(with_author) AS BIGINT) AS WithAuthor
         FROM post_counts GROUP BY hydration_status
         """;
 
     private const string FailureTrend = """
         SELECT day AS Day,
-               sum(CASE WHEN hydration_status = 'not_found' THEN posts ELSE 0 END) AS NotFound,
-               sum(CASE WHEN hydration_status = 'error' THEN posts ELSE 0 END) AS Error
+               CAST(sum(CASE WHEN hydration_status = 'not_found' THEN posts ELSE 0 END) AS BIGINT) AS NotFound,
+               CAST(sum(CASE WHEN hydration_status = 'error' THEN posts ELSE 0 END) AS BIGINT) AS Error
         FROM post_counts
         WHERE hydration_status IN ('not_found', 'error') AND day >= @Since AND posts > 0
         GROUP BY day
@@ -26,15 +26,34 @@ public sealed class CoverageQueries(IDbConnectionFactory connections)
 
     // A post counts in the minute of its latest successful hydration.
     private const string OkPerMinute = """
-        SELECT substr(last_hydrated_at, 1, 16) AS Minute, count(*) AS Hydrated
+        SELECT substr(ts_text(last_hydrated_at), 1, 16) AS Minute, count(*) AS Hydrated
         FROM posts
-        WHERE hydration_status = 'ok' AND last_hydrated_at >= @Since
-        GROUP BY substr(last_hydrated_at, 1, 16)
+        WHERE hydration_status = 'ok' AND last_hydrated_at >= to_ts(@Since)
+        GROUP BY substr(ts_text(last_hydrated_at), 1, 16)
         ORDER BY Minute
         """;
 
+    // PostgreSQL: the triggers append changes to post_count_deltas (see M006_PostCounts); this moves them into the
+    // counts, in key order, so that concurrent folds wait for each other instead of deadlocking.
+    private const string FoldDeltas = """
+        WITH moved AS (DELETE FROM post_count_deltas RETURNING hydration_status, day, posts, with_author)
+        INSERT INTO post_counts AS c (hydration_status, day, posts, with_author)
+        SELECT hydration_status, day, sum(posts), sum(with_author) FROM moved GROUP BY hydration_status, day ORDER BY hydration_status, day
+        ON CONFLICT (hydration_status, day) DO UPDATE SET posts = c.posts + excluded.posts, with_author = c.with_author + excluded.with_author
+        """;
+
+    /// <summary>Brings <c>post_counts</c> up to date where changes are kept apart first (PostgreSQL); nothing to do on SQLite.</summary>
+    public async Task FoldCountsAsync(CancellationToken cancellationToken)
+    {
+        if (connections.Dialect.IsPostgres)
+        {
+            await connections.WriteAsync((connection, transaction) => connection.ExecuteAsync(FoldDeltas, transaction: transaction), cancellationToken);
+        }
+    }
+
     public async Task<HydrationCoverage> GetAsync(DateTimeOffset now, int trendDays, CancellationToken cancellationToken)
     {
+        await FoldCountsAsync(cancellationToken);
         await using var connection = await connections.OpenAsync(cancellationToken);
         var byStatus = HydrationStatus.All.ToDictionary(status => status, _ => 0L);
         var withAuthor = 0L;

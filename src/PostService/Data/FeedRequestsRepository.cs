@@ -19,18 +19,33 @@ public sealed class FeedRequestsRepository(IDbConnectionFactory connections)
 
     private const string InsertRequest = """
         INSERT INTO feed_requests (request_id, requester_did, algo, timestamp, posts_json, received_at)
-        VALUES (@RequestId, @RequesterDid, @Algo, @Timestamp, @PostsJson, @ReceivedAt)
+        VALUES (@RequestId, @RequesterDid, @Algo, to_ts(@Timestamp), to_json_doc(@PostsJson), to_ts(@ReceivedAt))
         """;
 
-    // A URI served twice in one request keeps its latest position, as the Python tool's INSERT OR REPLACE did.
-    private const string UpsertRequestPost = """
+    private const string InsertRequestPost = """
         INSERT INTO feed_request_posts (request_id, post_index, post_uri, post_json)
-        VALUES (@RequestId, @PostIndex, @PostUri, @PostJson)
-        ON CONFLICT (request_id, post_uri) DO UPDATE SET post_index = excluded.post_index, post_json = excluded.post_json
+        VALUES (@RequestId, @PostIndex, @PostUri, to_json_doc(@PostJson))
+        """;
+
+    // PostgreSQL: a whole batch in three statements over arrays; the posts cascade with their request.
+    private const string DeleteRequestsBulk = "DELETE FROM feed_requests WHERE request_id = ANY(@RequestIds)";
+
+    private const string InsertRequestsBulk = """
+        INSERT INTO feed_requests (request_id, requester_did, algo, timestamp, posts_json, received_at)
+        SELECT r.request_id, r.requester_did, r.algo, to_ts(r.timestamp), to_json_doc(r.posts_json), to_ts(r.received_at)
+        FROM unnest(@RequestIds, @RequesterDids, @Algos, @Timestamps, @PostsJsons, @ReceivedAts)
+            AS r(request_id, requester_did, algo, timestamp, posts_json, received_at)
+        """;
+
+    private const string InsertRequestPostsBulk = """
+        INSERT INTO feed_request_posts (request_id, post_index, post_uri, post_json)
+        SELECT p.request_id, p.post_index, p.post_uri, to_json_doc(p.post_json)
+        FROM unnest(@RequestIds, @PostIndexes, @PostUris, @PostJsons) WITH ORDINALITY AS p(request_id, post_index, post_uri, post_json, n)
+        ORDER BY p.n
         """;
 
     private const string SelectSummaryColumns = """
-        SELECT r.request_id, r.requester_did, r.algo, r.timestamp, r.received_at,
+        SELECT r.request_id, r.requester_did, r.algo, ts_text(r.timestamp) AS timestamp, ts_text(r.received_at) AS received_at,
                (SELECT count(*) FROM feed_request_posts p WHERE p.request_id = r.request_id) AS post_count
         FROM feed_requests r
         """;
@@ -47,28 +62,51 @@ public sealed class FeedRequestsRepository(IDbConnectionFactory connections)
 
     private const string SelectPage = SelectSummaryColumns + """
          WHERE (@RequesterDid IS NULL OR r.requester_did = @RequesterDid)
-           AND (@Since IS NULL OR r.timestamp >= @Since)
-           AND (@Until IS NULL OR r.timestamp < @Until)
+           AND (@Since IS NULL OR r.timestamp >= to_ts(@Since))
+           AND (@Until IS NULL OR r.timestamp < to_ts(@Until))
            AND (@AfterRequestId IS NULL OR r.request_id > @AfterRequestId)
          ORDER BY r.request_id
          LIMIT @Limit
         """;
 
-    // Each statement below runs once per row on one command, so SQLite prepares it once per batch, not once per row.
-
-    /// <summary>Removes the requests and their posts; how many of them existed.</summary>
-    public static async Task<int> DeleteAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<long> requestIds)
+    /// <summary>
+    /// Stores <paramref name="requests"/> with their <paramref name="posts"/>, replacing requests stored before under the
+    /// same ids, and returns how many were replaced. Request ids must be distinct, and so must (request, URI) pairs.
+    /// </summary>
+    public static async Task<int> ReplaceAsync(DbConnection connection, DbTransaction transaction, SqlDialect dialect,
+        IReadOnlyList<FeedRequestRow> requests, IReadOnlyList<FeedRequestPostRow> posts)
     {
-        var keys = requestIds.Select(id => new { RequestId = id }).ToList();
-        await connection.ExecuteAsync(DeletePostsOfRequest, keys, transaction);
-        return await connection.ExecuteAsync(DeleteRequest, keys, transaction);
+        if (dialect.IsPostgres)
+        {
+            var requestIds = requests.Select(request => request.RequestId).ToArray();
+            var replaced = await connection.ExecuteAsync(DeleteRequestsBulk, new { RequestIds = requestIds }, transaction);
+            await connection.ExecuteAsync(InsertRequestsBulk, new
+            {
+                RequestIds = requestIds,
+                RequesterDids = requests.Select(request => request.RequesterDid).ToArray(),
+                Algos = requests.Select(request => request.Algo).ToArray(),
+                Timestamps = requests.Select(request => request.Timestamp).ToArray(),
+                PostsJsons = requests.Select(request => request.PostsJson).ToArray(),
+                ReceivedAts = requests.Select(request => request.ReceivedAt).ToArray(),
+            }, transaction);
+            await connection.ExecuteAsync(InsertRequestPostsBulk, new
+            {
+                RequestIds = posts.Select(post => post.RequestId).ToArray(),
+                PostIndexes = posts.Select(post => post.PostIndex).ToArray(),
+                PostUris = posts.Select(post => post.PostUri).ToArray(),
+                PostJsons = posts.Select(post => post.PostJson).ToArray(),
+            }, transaction);
+            return replaced;
+        }
+
+        // SQLite: prepared single-row statements in one transaction are its fastest way in.
+        // Each statement runs once per row on one command, so it is prepared once per batch.
+        await connection.ExecuteAsync(DeletePostsOfRequest, requests, transaction);
+        var replacedRows = await connection.ExecuteAsync(DeleteRequest, requests, transaction);
+        await connection.ExecuteAsync(InsertRequest, requests, transaction);
+        await connection.ExecuteAsync(InsertRequestPost, posts, transaction);
+        return replacedRows;
     }
-
-    public static Task InsertAsync(DbConnection connection, DbTransaction transaction, IEnumerable<FeedRequestRow> requests) =>
-        connection.ExecuteAsync(InsertRequest, requests, transaction);
-
-    public static Task InsertPostsAsync(DbConnection connection, DbTransaction transaction, IEnumerable<FeedRequestPostRow> posts) =>
-        connection.ExecuteAsync(UpsertRequestPost, posts, transaction);
 
     public async Task<FeedRequestDetail?> GetAsync(long requestId, CancellationToken cancellationToken)
     {

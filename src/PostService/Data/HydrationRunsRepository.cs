@@ -7,18 +7,18 @@ namespace PostService.Data;
 public sealed class HydrationRunsRepository(IDbConnectionFactory connections)
 {
     private const string Columns = """
-        run_id, trigger, force, refresh, started_at, finished_at, status, attempted, hydrated, not_found, errors,
-        skipped_cached, api_calls, rate_limited, retries
+        run_id, trigger, force, refresh, ts_text(started_at) AS started_at, ts_text(finished_at) AS finished_at, status,
+        attempted, hydrated, not_found, errors, skipped_cached, api_calls, rate_limited, retries
         """;
 
     private const string InsertRun = """
         INSERT INTO hydration_runs (trigger, force, refresh, started_at, status)
-        VALUES (@Trigger, @Force, @Refresh, @StartedAt, @Status)
+        VALUES (@Trigger, @Force, @Refresh, to_ts(@StartedAt), @Status)
         RETURNING run_id
         """;
 
     private const string UpdateRun = """
-        UPDATE hydration_runs SET status = @Status, started_at = @StartedAt, finished_at = @FinishedAt,
+        UPDATE hydration_runs SET status = @Status, started_at = to_ts(@StartedAt), finished_at = to_ts(@FinishedAt),
             attempted = @Attempted, hydrated = @Hydrated, not_found = @NotFound, errors = @Errors,
             skipped_cached = @SkippedCached, api_calls = @ApiCalls, rate_limited = @RateLimited, retries = @Retries
         WHERE run_id = @RunId
@@ -26,7 +26,7 @@ public sealed class HydrationRunsRepository(IDbConnectionFactory connections)
 
     // Runs left open by a process that died never finish; say so instead of showing them as running forever.
     private const string MarkInterrupted = """
-        UPDATE hydration_runs SET status = 'interrupted', finished_at = @Now WHERE status IN ('queued', 'running')
+        UPDATE hydration_runs SET status = 'interrupted', finished_at = to_ts(@Now) WHERE status IN ('queued', 'running')
         """;
 
     private const string SelectRun = "SELECT " + Columns + " FROM hydration_runs WHERE run_id = @RunId";

@@ -11,6 +11,9 @@ public interface IDbConnectionFactory
     /// <summary>A human-readable name of the store, for logs and the CLI.</summary>
     string Description { get; }
 
+    /// <summary>How this store's SQL differs from the other's.</summary>
+    SqlDialect Dialect { get; }
+
     Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
     /// <summary>

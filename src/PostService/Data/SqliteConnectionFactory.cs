@@ -37,6 +37,8 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
 
     public string Description => $"SQLite {FilePath}";
 
+    public SqlDialect Dialect => SqlDialect.Sqlite;
+
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
@@ -44,6 +46,7 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
         {
             await connection.OpenAsync(cancellationToken);
             await ExecuteAsync(connection, _pragmas, cancellationToken);
+            AddDialectFunctions(connection);
             return connection;
         }
         catch
@@ -89,6 +92,15 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
         finally
         {
             _writerGate.Release();
+        }
+    }
+
+    /// <summary>The functions <see cref="SqlDialect"/> promises; on SQLite times and JSON are text already, so they are identities.</summary>
+    private static void AddDialectFunctions(SqliteConnection connection)
+    {
+        foreach (var name in (string[])["to_ts", "ts_text", "to_json_doc"])
+        {
+            connection.CreateFunction<object?, object?>(name, value => value, isDeterministic: true);
         }
     }
 

@@ -57,17 +57,32 @@ public static class PostServiceRegistration
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<DatabaseOptions>().Bind(configuration.GetSection(DatabaseOptions.Section))
-            .ValidateDataAnnotations().ValidateOnStart();
+            .Configure(options => options.ConnectionString ??= configuration.GetConnectionString(DatabaseOptions.ConnectionStringName))
+            .ValidateDataAnnotations()
+            .Validate(options => options.Provider != DatabaseProvider.Postgres || !string.IsNullOrWhiteSpace(options.ConnectionString),
+                $"PostService:Database:Provider is Postgres but no connection string is set: set ConnectionStrings__{DatabaseOptions.ConnectionStringName}.")
+            .ValidateOnStart();
         services.AddOptions<HydrationOptions>().Bind(configuration.GetSection(HydrationOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
 
-        services.AddSingleton<IDbConnectionFactory, SqliteConnectionFactory>();
+        var provider = configuration.GetSection(DatabaseOptions.Section).GetValue(nameof(DatabaseOptions.Provider), DatabaseProvider.Sqlite);
+        if (provider == DatabaseProvider.Postgres)
+        {
+            services.AddSingleton<IDbConnectionFactory, PostgresConnectionFactory>();
+            services.AddSingleton<AppViewCallLog>();
+        }
+        else
+        {
+            services.AddSingleton<IDbConnectionFactory, SqliteConnectionFactory>();
+        }
+        services.AddSingleton(SqlDialect.For(provider));
         services.AddSingleton<IMigration, M001_CoreTables>();
         services.AddSingleton<IMigration, M002_HydrationColumns>();
         services.AddSingleton<IMigration, M003_PostsFromServedUris>();
         services.AddSingleton<IMigration, M004_FeedRequestsReceivedAt>();
         services.AddSingleton<IMigration, M005_RebuildFeedRequestPosts>();
         services.AddSingleton<IMigration, M006_PostCounts>();
+        services.AddSingleton<IMigration, M007_HydrationClaims>();
         services.AddSingleton<SqliteBackup>();
         services.AddSingleton<Migrator>();
         services.AddSingleton<LegacyAuthorColumns>();

@@ -65,6 +65,8 @@ public sealed class HydrationEngine
         }
         var selection = SelectionFor(run.Spec, run.StartedAt);
         var calls = new List<Task>();
+        using var renewing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var renewal = RenewClaimsAsync(renewing.Token);
         try
         {
             do
@@ -93,7 +95,38 @@ public sealed class HydrationEngine
             await Task.WhenAll(calls);
             run.Status = "cancelled";
         }
+        finally
+        {
+            await renewing.CancelAsync();
+            await renewal;
+            // Claims of calls that did not finish: give them back rather than make other processes wait for the lease.
+            await _posts.ReleaseClaimsAsync(_options.ReplicaId, CancellationToken.None);
+        }
         return await FinishAsync(run);
+    }
+
+    /// <summary>Keeps this process's claims alive while its calls run; a process that dies stops renewing them.</summary>
+    private async Task RenewClaimsAsync(CancellationToken cancellationToken)
+    {
+        var lease = TimeSpan.FromSeconds(_options.ClaimLeaseSeconds);
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(lease / 3, _time, cancellationToken);
+                try
+                {
+                    await _posts.RenewClaimsAsync(_options.ReplicaId, _time.GetUtcNow() + lease, cancellationToken);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    _logger.LogWarning(exception, "Could not renew this process's hydration claims; trying again in {Interval}", lease / 3);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
     }
 
     /// <summary>How many posts a run of <paramref name="spec"/> starting now would attempt, for a progress display.</summary>
@@ -226,8 +259,26 @@ public sealed class HydrationEngine
             {
                 return false;
             }
-            var batch = chunk.Take((int)Math.Min(room, chunk.Length)).ToArray();
             await _slots.WaitAsync(cancellationToken);
+            // Another process may have taken some of these since they were read: only what this one claims is sent.
+            var claimedAt = _time.GetUtcNow();
+            string[] batch;
+            try
+            {
+                var claimed = await _posts.ClaimAsync(chunk.Take((int)Math.Min(room, chunk.Length)).ToList(), selection, _options.ReplicaId,
+                    claimedAt, claimedAt.AddSeconds(_options.ClaimLeaseSeconds), cancellationToken);
+                batch = claimed.Order(StringComparer.Ordinal).ToArray();
+            }
+            catch
+            {
+                _slots.Release();
+                throw;
+            }
+            if (batch.Length == 0)
+            {
+                _slots.Release();
+                continue;
+            }
             if (run.RunId == 0)
             {
                 run.RunId = await _runs.CreateAsync(run.Spec.Trigger, run.Spec.Force, run.Spec.Refresh, DbTime.ToText(run.StartedAt), run.Status, cancellationToken);
@@ -346,7 +397,7 @@ public sealed class HydrationEngine
         {
             if (found.TryGetValue(uri, out var post))
             {
-                hydrated.Add(new PostMetadata(uri, post.Cid, post.AuthorDid, post.AuthorHandle, post.IndexedAt, post.CreatedAt, post.Text,
+                hydrated.Add(new PostMetadata(uri, post.Cid, post.AuthorDid, post.AuthorHandle, NormalizedTime(post.IndexedAt), NormalizedTime(post.CreatedAt), post.Text,
                     post.Langs is null ? null : JsonSerializer.Serialize(post.Langs), post.ReplyParentUri, post.ReplyRootUri, post.EmbedType,
                     post.LikeCount, post.RepostCount, post.ReplyCount, post.QuoteCount, now));
             }
@@ -384,6 +435,12 @@ public sealed class HydrationEngine
         Interlocked.Add(ref _errors, failures.Count);
         _metrics.RecordOutcome(HydrationStatus.Error, failures.Count);
     }
+
+    /// <summary>
+    /// A time as the database stores it (ISO-8601 UTC, milliseconds). A record's <c>createdAt</c> is whatever the client
+    /// wrote; one that is not a date is dropped (the AppView's <c>indexedAt</c> always is one).
+    /// </summary>
+    private static string? NormalizedTime(string? value) => DbTime.TryParse(value, out var time) ? DbTime.ToText(time) : null;
 
     private TimeSpan Backoff(long attempts)
     {

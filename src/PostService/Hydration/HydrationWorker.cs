@@ -14,6 +14,7 @@ public sealed class HydrationWorker(
     HydrationCoordinator coordinator,
     Data.HydrationRepository posts,
     Data.HydrationRunsRepository runs,
+    Data.CoverageQueries coverage,
     IOptions<HydrationOptions> options,
     TimeProvider time,
     ILogger<HydrationWorker> logger) : BackgroundService
@@ -42,6 +43,8 @@ public sealed class HydrationWorker(
                     coordinator.End(run);
                 }
                 trigger = RunTrigger.Ingest;
+                // Keeps the PostgreSQL count log short even when nobody reads coverage.
+                await coverage.FoldCountsAsync(stoppingToken);
                 if (!coordinator.HasQueued)
                 {
                     await WaitForWorkAsync(stoppingToken);

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
+using PostService.Data;
 using PostService.Options;
 
 namespace PostService.Hydration;
@@ -11,6 +12,8 @@ namespace PostService.Hydration;
 /// through 429 or <c>RateLimit-*</c> headers that less is left.
 /// </summary>
 /// <remarks>
+/// On PostgreSQL the log is <see cref="AppViewCallLog"/>, shared by every replica on the database, so that together
+/// they stay within one budget; this process's own log then only feeds its statistics.
 /// A call is logged at its grant and moved to its completion when its lease is disposed: the AppView saw it
 /// somewhere in between, and a slow first call (connection set-up) must not let its successor one window later
 /// arrive less than a window after it.
@@ -18,6 +21,9 @@ namespace PostService.Hydration;
 public sealed class RateBudget : RateLimiter
 {
     private readonly TimeProvider _time;
+    private readonly AppViewCallLog? _sharedLog;
+    private readonly string _replicaId;
+    private readonly ILogger<RateBudget>? _logger;
     private readonly List<CallMark> _calls = [];
     private readonly Lock _lock = new();
     private readonly TimeSpan _spacing;
@@ -25,9 +31,12 @@ public sealed class RateBudget : RateLimiter
     private int? _serverRemaining;
     private DateTimeOffset _serverResetAt = DateTimeOffset.MinValue;
 
-    public RateBudget(IOptions<HydrationOptions> options, TimeProvider time)
+    public RateBudget(IOptions<HydrationOptions> options, TimeProvider time, AppViewCallLog? sharedLog = null, ILogger<RateBudget>? logger = null)
     {
         _time = time;
+        _sharedLog = sharedLog;
+        _replicaId = options.Value.ReplicaId;
+        _logger = logger;
         Limit = options.Value.BudgetCalls;
         Window = TimeSpan.FromSeconds(options.Value.BudgetWindowSeconds);
         // Calls reach the AppView with varying delay, so two calls granted exactly one window apart may arrive
@@ -75,6 +84,10 @@ public sealed class RateBudget : RateLimiter
                 _pausedUntil = until;
             }
         }
+        if (_sharedLog is not null)
+        {
+            ShareInBackground(token => _sharedLog.PauseUntilAsync(until, token), "pause");
+        }
     }
 
     /// <summary>The AppView's own count: only <paramref name="remaining"/> calls are left until <paramref name="resetAt"/>.</summary>
@@ -98,6 +111,11 @@ public sealed class RateBudget : RateLimiter
 
     protected override RateLimitLease AttemptAcquireCore(int permitCount)
     {
+        if (_sharedLog is not null)
+        {
+            // Only the shared log can grant, and asking it takes a round trip: callers must wait for AcquireAsync.
+            return Lease.Denied(TimeSpan.Zero);
+        }
         lock (_lock)
         {
             return TryGrant(permitCount, out var wait) is { } granted ? granted : Lease.Denied(wait);
@@ -115,18 +133,44 @@ public sealed class RateBudget : RateLimiter
             TimeSpan wait;
             lock (_lock)
             {
-                if (TryGrant(permitCount, out wait) is { } granted)
+                if (_sharedLog is null)
                 {
-                    return granted;
+                    if (TryGrant(permitCount, out wait) is { } granted)
+                    {
+                        return granted;
+                    }
+                }
+                else
+                {
+                    wait = HeldBackBy(_time.GetUtcNow(), permitCount, countOwnCalls: false);
                 }
             }
-            await Task.Delay(wait, _time, cancellationToken);
+            if (_sharedLog is not null && wait <= TimeSpan.Zero)
+            {
+                var shared = await _sharedLog.TryAcquireAsync(_replicaId, permitCount, Limit, _spacing, cancellationToken);
+                if (shared.Granted)
+                {
+                    lock (_lock)
+                    {
+                        return Grant(_time.GetUtcNow(), permitCount, shared.CallIds);
+                    }
+                }
+                wait = shared.Wait;
+            }
+            await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1), _time, cancellationToken);
         }
     }
 
     private Lease? TryGrant(int permitCount, out TimeSpan wait)
     {
         var now = _time.GetUtcNow();
+        wait = HeldBackBy(now, permitCount, countOwnCalls: true);
+        return wait > TimeSpan.Zero ? null : Grant(now, permitCount, []);
+    }
+
+    /// <summary>How long until <paramref name="permitCount"/> calls may start; zero when they may now.</summary>
+    private TimeSpan HeldBackBy(DateTimeOffset now, int permitCount, bool countOwnCalls)
+    {
         Prune(now);
         if (now >= _serverResetAt)
         {
@@ -141,7 +185,7 @@ public sealed class RateBudget : RateLimiter
         {
             openAt = _serverResetAt;
         }
-        if (_calls.Count + permitCount > Limit)
+        if (countOwnCalls && _calls.Count + permitCount > Limit)
         {
             // The oldest calls must leave the window first.
             var freeingCall = _calls.Select(call => call.At).Order().ElementAt(_calls.Count + permitCount - Limit - 1) + _spacing;
@@ -150,25 +194,24 @@ public sealed class RateBudget : RateLimiter
                 openAt = freeingCall;
             }
         }
-        if (openAt > now)
-        {
-            wait = openAt - now + TimeSpan.FromMilliseconds(1);
-            return null;
-        }
+        return openAt > now ? openAt - now + TimeSpan.FromMilliseconds(1) : TimeSpan.Zero;
+    }
+
+    private Lease Grant(DateTimeOffset now, int permitCount, IReadOnlyList<long> sharedCallIds)
+    {
         var marks = Enumerable.Range(0, permitCount).Select(_ => new CallMark(now)).ToArray();
         _calls.AddRange(marks);
         if (_serverRemaining is not null)
         {
             _serverRemaining -= permitCount;
         }
-        wait = TimeSpan.Zero;
-        return new Lease(this, marks, null);
+        return new Lease(this, marks, sharedCallIds, null);
     }
 
     private void Prune(DateTimeOffset now) => _calls.RemoveAll(call => call.At + _spacing <= now);
 
     /// <summary>The call is over: the AppView has seen it, at the latest now.</summary>
-    private void Complete(CallMark[] marks)
+    private void Complete(CallMark[] marks, IReadOnlyList<long> sharedCallIds)
     {
         lock (_lock)
         {
@@ -178,18 +221,39 @@ public sealed class RateBudget : RateLimiter
                 mark.At = now;
             }
         }
+        if (_sharedLog is not null && sharedCallIds.Count > 0)
+        {
+            ShareInBackground(token => _sharedLog.FinishAsync(sharedCallIds, token), "finish");
+        }
     }
+
+    /// <summary>
+    /// Tells the shared log without holding up the caller (a lease is disposed synchronously). If it fails, the log
+    /// errs on the safe side: an unfinished call counts until it could have timed out, a missed pause costs a 429.
+    /// </summary>
+    private void ShareInBackground(Func<CancellationToken, Task> write, string what) =>
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await write(CancellationToken.None);
+            }
+            catch (Exception exception)
+            {
+                _logger?.LogWarning(exception, "Could not record a budget {What} in the shared call log", what);
+            }
+        });
 
     private sealed class CallMark(DateTimeOffset at)
     {
         public DateTimeOffset At { get; set; } = at;
     }
 
-    private sealed class Lease(RateBudget? budget, CallMark[] marks, TimeSpan? retryAfter) : RateLimitLease
+    private sealed class Lease(RateBudget? budget, CallMark[] marks, IReadOnlyList<long> sharedCallIds, TimeSpan? retryAfter) : RateLimitLease
     {
         private int _disposed;
 
-        public static Lease Denied(TimeSpan retryAfter) => new(null, [], retryAfter);
+        public static Lease Denied(TimeSpan retryAfter) => new(null, [], [], retryAfter);
 
         public override bool IsAcquired => budget is not null;
 
@@ -197,7 +261,7 @@ public sealed class RateBudget : RateLimiter
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
-                budget?.Complete(marks);
+                budget?.Complete(marks, sharedCallIds);
             }
         }
 

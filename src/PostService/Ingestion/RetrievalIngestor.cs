@@ -5,71 +5,70 @@ using PostService.Hydration;
 namespace PostService.Ingestion;
 
 /// <summary>
-/// Stores a batch of retrievals in one transaction (shared with concurrent batches, see <see cref="RetrievalWriter"/>):
-/// every retrieval or none. Unseen post URIs get a <c>pending</c> row, invalid ones an <c>invalid</c> row; only after
-/// the commit are new URIs handed to hydration.
+/// Stores a batch of retrievals in one transaction: every retrieval or none. Unseen post URIs get a
+/// <c>pending</c> row, invalid ones an <c>invalid</c> row; only after the commit are new URIs handed to hydration.
 /// </summary>
 public sealed class RetrievalIngestor(RetrievalWriter writer, HydrationQueue queue, TimeProvider time, ILogger<RetrievalIngestor> logger)
 {
     public async Task<IngestResponse> IngestAsync(IReadOnlyList<Retrieval> retrievals, CancellationToken cancellationToken)
     {
         var receivedAt = DbTime.ToText(time.GetUtcNow());
-        var (valid, invalid) = CanonicalPosts(retrievals);
-        var rows = new RetrievalRows(
-            retrievals.Select(retrieval => new FeedRequestRow(
-                retrieval.Id, retrieval.RequesterDid, retrieval.Algo, retrieval.Timestamp, retrieval.PostsJson, receivedAt)).ToList(),
-            retrievals.SelectMany(retrieval => retrieval.Posts.Select(post =>
-                new FeedRequestPostRow(retrieval.Id, post.Position, post.Uri, post.RawJson))).ToList(),
-            valid, invalid);
-        var (replaced, newUris) = await writer.WriteAsync(rows, cancellationToken);
+        // A retrieval sent twice in one batch is stored once, as sent last, as if the batches had come one after another.
+        var latest = retrievals.GroupBy(retrieval => retrieval.Id).Select(sent => sent.Last()).ToList();
+        var requests = latest.Select(retrieval => new FeedRequestRow(
+            retrieval.Id, retrieval.RequesterDid, retrieval.Algo, retrieval.Timestamp, retrieval.PostsJson, receivedAt)).ToList();
+        var servedRows = latest.SelectMany(ServedRows).ToList();
+        var cids = CidsServed(latest);
+        var served = servedRows.Where(row => row.PostUri is not null)
+            .Select(row => row.PostUri!).Distinct(StringComparer.Ordinal)
+            .Select(uri => new NewPost(uri, cids.GetValueOrDefault(uri), AtUri.CheckPostUri(uri).Reason))
+            .ToList();
 
-        // A URI repeated within one request is one row; items without a URI are one row each.
-        var storedPostRows = retrievals.Sum(retrieval => retrieval.Posts.Count(post => post.Uri is null)
-            + retrieval.Posts.Where(post => post.Uri is not null).Select(post => post.Uri).Distinct().Count());
+        var (replaced, newUris) = await writer.WriteAsync(new RetrievalRows(requests, servedRows, served), cancellationToken);
+
+        var invalidUris = served.Count(post => post.InvalidReason is not null);
         var enqueued = newUris.Count(queue.TryEnqueue);
         logger.LogInformation(
             "Stored {Requests} feed requests ({Replaced} replaced), {PostRows} post rows, {NewPosts} new posts, {InvalidUris} invalid URIs, {Enqueued} queued for hydration",
-            retrievals.Count, replaced, storedPostRows, newUris.Count, invalid.Count, enqueued);
-        return new IngestResponse(retrievals.Count, replaced, storedPostRows, newUris.Count, invalid.Count, enqueued);
+            requests.Count, replaced, servedRows.Count, newUris.Count, invalidUris, enqueued);
+        return new IngestResponse(retrievals.Count, replaced, servedRows.Count, newUris.Count, invalidUris, enqueued);
     }
 
     /// <summary>
-    /// Each served URI once, in order of first appearance: valid ones with the first CID served with them, the
-    /// others with the reason they are not the at-URI of a post.
+    /// The rows a retrieval stores: one per item without a URI, one per distinct URI, where a URI served twice keeps the
+    /// latest item's position and JSON, as the Python tool's INSERT OR REPLACE did.
     /// </summary>
-    private static (List<(string PostUri, string? Cid)> Valid, List<(string PostUri, string Reason)> Invalid) CanonicalPosts(IReadOnlyList<Retrieval> retrievals)
+    private static IEnumerable<FeedRequestPostRow> ServedRows(Retrieval retrieval)
     {
-        var valid = new List<(string PostUri, string? Cid)>();
-        var validIndex = new Dictionary<string, int>(StringComparer.Ordinal);
-        var invalid = new List<(string PostUri, string Reason)>();
-        var invalidSeen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var post in retrievals.SelectMany(retrieval => retrieval.Posts))
+        var latestByUri = new Dictionary<string, RetrievalPost>(StringComparer.Ordinal);
+        foreach (var post in retrieval.Posts.Where(post => post.Uri is not null))
         {
-            if (post.Uri is not { } uri)
+            latestByUri[post.Uri!] = post;
+        }
+        foreach (var post in retrieval.Posts)
+        {
+            if (post.Uri is null)
             {
-                continue;
+                yield return new FeedRequestPostRow(retrieval.Id, post.Position, null, post.RawJson);
             }
-            if (validIndex.TryGetValue(uri, out var index))
+            else if (latestByUri.Remove(post.Uri, out var latestItem))
             {
-                valid[index] = (uri, valid[index].Cid ?? post.Cid);
-                continue;
-            }
-            if (invalidSeen.Contains(uri))
-            {
-                continue;
-            }
-            var check = AtUri.CheckPostUri(uri);
-            if (check.IsValid)
-            {
-                validIndex[uri] = valid.Count;
-                valid.Add((uri, post.Cid));
-            }
-            else
-            {
-                invalidSeen.Add(uri);
-                invalid.Add((uri, check.Reason!));
+                yield return new FeedRequestPostRow(retrieval.Id, latestItem.Position, post.Uri, latestItem.RawJson);
             }
         }
-        return (valid, invalid);
+    }
+
+    /// <summary>For each URI, the first CID the batch gives it.</summary>
+    private static Dictionary<string, string> CidsServed(IEnumerable<Retrieval> retrievals)
+    {
+        var cids = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var post in retrievals.SelectMany(retrieval => retrieval.Posts))
+        {
+            if (post is { Uri: not null, Cid: not null })
+            {
+                cids.TryAdd(post.Uri, post.Cid);
+            }
+        }
+        return cids;
     }
 }

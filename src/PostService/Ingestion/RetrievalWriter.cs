@@ -4,12 +4,8 @@ using PostService.Data;
 
 namespace PostService.Ingestion;
 
-/// <summary>The rows of one request, ready to write.</summary>
-public sealed record RetrievalRows(
-    IReadOnlyList<FeedRequestRow> Requests,
-    IReadOnlyList<FeedRequestPostRow> ServedPosts,
-    IReadOnlyList<(string PostUri, string? Cid)> ValidPosts,
-    IReadOnlyList<(string PostUri, string Reason)> InvalidPosts);
+/// <summary>The rows of one request, ready to write: its feed requests, their served rows, and the distinct URIs served.</summary>
+public sealed record RetrievalRows(IReadOnlyList<FeedRequestRow> Requests, IReadOnlyList<FeedRequestPostRow> ServedPosts, IReadOnlyList<NewPost> Posts);
 
 /// <summary>What writing one request changed.</summary>
 public sealed record RetrievalWrite(int Replaced, IReadOnlyList<string> NewUris);
@@ -116,14 +112,10 @@ public sealed class RetrievalWriter(IDbConnectionFactory connections)
         }
     }
 
-    /// <summary>One request's rows. Its ids are distinct (the parser keeps the latest copy), so all deletes can precede all inserts.</summary>
-    private static async Task<RetrievalWrite> StoreAsync(DbConnection connection, DbTransaction transaction, RetrievalRows rows)
+    private async Task<RetrievalWrite> StoreAsync(DbConnection connection, DbTransaction transaction, RetrievalRows rows)
     {
-        var replaced = await FeedRequestsRepository.DeleteAsync(connection, transaction, rows.Requests.Select(row => row.RequestId).ToList());
-        await FeedRequestsRepository.InsertAsync(connection, transaction, rows.Requests);
-        await FeedRequestsRepository.InsertPostsAsync(connection, transaction, rows.ServedPosts);
-        await PostsRepository.InsertInvalidAsync(connection, transaction, rows.InvalidPosts);
-        return new RetrievalWrite(replaced, await PostsRepository.InsertPendingAsync(connection, transaction, rows.ValidPosts));
+        var replaced = await FeedRequestsRepository.ReplaceAsync(connection, transaction, connections.Dialect, rows.Requests, rows.ServedPosts);
+        return new RetrievalWrite(replaced, await PostsRepository.AddUnseenAsync(connection, transaction, connections.Dialect, rows.Posts));
     }
 
     /// <summary>A request waiting to be written; taken by exactly one writer, or cancelled before any took it.</summary>

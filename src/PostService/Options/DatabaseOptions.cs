@@ -13,9 +13,15 @@ public sealed class DatabaseOptions
 {
     public const string Section = "PostService:Database";
 
+    /// <summary>The connection string name that holds the PostgreSQL connection (<c>ConnectionStrings__Posts</c>).</summary>
+    public const string ConnectionStringName = "Posts";
+
     public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
 
-    /// <summary>The SQLite file; created when missing. Relative paths are resolved against the working directory.</summary>
+    /// <summary>The Npgsql connection string, from <c>ConnectionStrings:Posts</c>; required when <see cref="Provider"/> is Postgres.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>The SQLite file (Provider Sqlite); created when missing. Relative paths are resolved against the working directory.</summary>
     [Required]
     public string Path { get; set; } = "compliance.db";
 

@@ -45,6 +45,20 @@ public sealed class HydrationOptions
     [Range(25, 100_000)]
     public int SweepPageSize { get; set; } = 1_000;
 
+    /// <summary>
+    /// The name this process claims posts under; processes sharing a database must differ. Defaults to the host name,
+    /// process id and a random suffix.
+    /// </summary>
+    [MaxLength(200)]
+    public string ReplicaId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>
+    /// How long a claim on a batch of posts lasts. It is renewed every third of this while the batch's call runs, so
+    /// it only runs out when its process has died; then another process takes the posts over.
+    /// </summary>
+    [Range(3, 3_600)]
+    public int ClaimLeaseSeconds { get; set; } = 60;
+
     /// <summary>How often an idle worker looks for failed posts whose retry time has come.</summary>
     [Range(1, 86_400)]
     public int SweepIntervalSeconds { get; set; } = 30;

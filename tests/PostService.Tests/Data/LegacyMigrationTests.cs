@@ -104,7 +104,7 @@ public sealed class LegacyMigrationTests : IDisposable
 
         var result = await MigrateAsync(path);
 
-        Assert.Equal([1, 2, 3, 4, 5, 6], result.Applied.Select(step => step.Version));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7], result.Applied.Select(step => step.Version));
         Assert.Null(result.BackupPath);
         Assert.Single(Directory.GetFiles(Path.GetDirectoryName(path)!, "compliance.db*"), file => file == path);
     }
@@ -116,6 +116,7 @@ public sealed class LegacyMigrationTests : IDisposable
     [InlineData(4)]
     [InlineData(5)]
     [InlineData(6)]
+    [InlineData(7)]
     public async Task AMigrationKilledInAnyStepResumesToTheSameResult(int failingVersion)
     {
         var builder = LegacyDatabaseBuilder.OldLayout().WithTablesPostServiceDoesNotOwn().WithSampleData();
@@ -132,7 +133,7 @@ public sealed class LegacyMigrationTests : IDisposable
             Assert.Equal(original, DatabaseDump.Tables(interrupted));
         }
         var resumed = await MigrateAsync(interrupted);
-        Assert.Equal(Enumerable.Range(failingVersion, 7 - failingVersion), resumed.Applied.Select(step => step.Version));
+        Assert.Equal(Enumerable.Range(failingVersion, 8 - failingVersion), resumed.Applied.Select(step => step.Version));
         Assert.Equal(DatabaseDump.Tables(uninterrupted, "schema_version"), DatabaseDump.Tables(interrupted, "schema_version"));
         Assert.Equal(DatabaseDump.Schema(uninterrupted), DatabaseDump.Schema(interrupted));
         Assert.Equal(AppliedVersions(uninterrupted), AppliedVersions(interrupted));

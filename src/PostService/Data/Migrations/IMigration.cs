@@ -13,6 +13,12 @@ public interface IMigration
     string Name { get; }
 
     /// <summary>
+    /// A step that brings a file of the Python tool to the current shape. Such files are SQLite; on PostgreSQL the
+    /// first steps create the current shape, so the migrator records the step there without running it.
+    /// </summary>
+    bool LegacySqliteOnly => false;
+
+    /// <summary>
     /// Whether this step would drop or rebuild a table of the file as it is now, before any step runs. The migrator
     /// backs the file up before a run that includes such a step, and runs the step with foreign key enforcement off,
     /// as SQLite's table rebuild procedure requires.

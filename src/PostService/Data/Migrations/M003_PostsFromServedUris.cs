@@ -32,6 +32,8 @@ public sealed class M003_PostsFromServedUris : IMigration
         ON CONFLICT (post_uri) DO NOTHING
         """;
 
+    public bool LegacySqliteOnly => true;
+
     public int Version => 3;
 
     public string Name => "posts for every served URI, with the author the legacy rows carry";

@@ -14,6 +14,8 @@ public sealed class M004_FeedRequestsReceivedAt : IMigration
 
     private const string FillFromTimestamp = "UPDATE feed_requests SET received_at = timestamp WHERE received_at = ''";
 
+    public bool LegacySqliteOnly => true;
+
     public int Version => 4;
 
     public string Name => "feed_requests.received_at for legacy requests";

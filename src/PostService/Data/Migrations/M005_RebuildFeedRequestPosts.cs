@@ -31,6 +31,8 @@ public sealed class M005_RebuildFeedRequestPosts : IMigration
         ALTER TABLE feed_request_posts_new RENAME TO feed_request_posts;
         """;
 
+    public bool LegacySqliteOnly => true;
+
     public int Version => 5;
 
     public string Name => "feed_request_posts rebuilt without author columns, one row per (request, URI)";

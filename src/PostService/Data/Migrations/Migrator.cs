@@ -32,23 +32,42 @@ public sealed class Migrator(IDbConnectionFactory connections, IEnumerable<IMigr
         );
         """;
 
+    private const string CreatePostgresVersionTable = """
+        CREATE TABLE IF NOT EXISTS schema_version (
+            version    integer PRIMARY KEY,
+            name       text NOT NULL,
+            applied_at timestamptz NOT NULL
+        );
+        """;
+
+    private const string SqliteVersionTableExists = "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'";
+
+    private const string PostgresVersionTableExists = "SELECT to_regclass('schema_version') IS NOT NULL";
+
+    // Replicas that start together migrate one at a time; whoever comes second finds the step recorded and skips it.
+    private const string PostgresMigrationLock = "SELECT pg_advisory_xact_lock(7316001)";
+
     private const string SelectApplied = "SELECT version FROM schema_version";
 
-    private const string InsertApplied = "INSERT INTO schema_version (version, name, applied_at) VALUES (@Version, @Name, @AppliedAt) ON CONFLICT(version) DO NOTHING";
+    private const string IsApplied = "SELECT count(*) FROM schema_version WHERE version = @Version";
+
+    private const string InsertApplied = "INSERT INTO schema_version (version, name, applied_at) VALUES (@Version, @Name, to_ts(@AppliedAt)) ON CONFLICT(version) DO NOTHING";
 
     private readonly IReadOnlyList<IMigration> _migrations = migrations.OrderBy(m => m.Version).ToList();
 
     /// <summary>The steps the file needs, each asked about the file as it is now.</summary>
     public async Task<MigrationPlan> PlanAsync(CancellationToken cancellationToken)
     {
+        var dialect = connections.Dialect;
         await using var connection = await connections.OpenAsync(cancellationToken);
-        var applied = await SqliteSchema.TableExistsAsync(connection, null, "schema_version")
+        var applied = await connection.ExecuteScalarAsync<bool>(dialect.Choose(SqliteVersionTableExists, PostgresVersionTableExists))
             ? (await connection.QueryAsync<int>(SelectApplied)).ToHashSet()
             : [];
         var steps = new List<PlannedMigration>();
         foreach (var migration in _migrations.Where(m => !applied.Contains(m.Version)))
         {
-            steps.Add(new PlannedMigration(migration, await migration.IsDestructiveAsync(connection, cancellationToken)));
+            var destructive = !dialect.IsPostgres && await migration.IsDestructiveAsync(connection, cancellationToken);
+            steps.Add(new PlannedMigration(migration, destructive));
         }
         return new MigrationPlan(steps);
     }
@@ -70,10 +89,22 @@ public sealed class Migrator(IDbConnectionFactory connections, IEnumerable<IMigr
         var applied = new List<AppliedMigration>();
         foreach (var (migration, destructive) in plan.Steps)
         {
+            var dialect = connections.Dialect;
             Func<DbConnection, DbTransaction, Task<int>> step = async (connection, transaction) =>
             {
-                await connection.ExecuteAsync(CreateVersionTable, transaction: transaction);
-                await migration.ApplyAsync(connection, transaction, cancellationToken);
+                if (dialect.IsPostgres)
+                {
+                    await connection.ExecuteAsync(PostgresMigrationLock, transaction: transaction);
+                }
+                await connection.ExecuteAsync(dialect.Choose(CreateVersionTable, CreatePostgresVersionTable), transaction: transaction);
+                if (await connection.ExecuteScalarAsync<long>(IsApplied, new { migration.Version }, transaction) > 0)
+                {
+                    return 0;
+                }
+                if (!(dialect.IsPostgres && migration.LegacySqliteOnly))
+                {
+                    await migration.ApplyAsync(connection, transaction, cancellationToken);
+                }
                 await connection.ExecuteAsync(InsertApplied,
                     new { migration.Version, migration.Name, AppliedAt = DbTime.ToText(DateTimeOffset.UtcNow) }, transaction);
                 return 0;

@@ -16,6 +16,8 @@ public static class SqliteSchema
 
     private const string SelectTables = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name";
 
+    private const string SelectPostgresTables = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename";
+
     public static async Task<bool> TableExistsAsync(DbConnection connection, DbTransaction? transaction, string table) =>
         await connection.ExecuteScalarAsync<long>(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = @table", new { table }, transaction) > 0;
@@ -48,11 +50,12 @@ public static class SqliteSchema
         }
     }
 
-    /// <summary>Every table of the file, including those PostService does not own, with its row count.</summary>
-    public static async Task<IReadOnlyList<TableRowCount>> RowCountsAsync(DbConnection connection, CancellationToken cancellationToken)
+    /// <summary>Every table of the database, including those PostService does not own, with its row count (on PostgreSQL too).</summary>
+    public static async Task<IReadOnlyList<TableRowCount>> RowCountsAsync(DbConnection connection, SqlDialect dialect, CancellationToken cancellationToken)
     {
         var counts = new List<TableRowCount>();
-        foreach (var table in await connection.QueryAsync<string>(new CommandDefinition(SelectTables, cancellationToken: cancellationToken)))
+        var tables = await connection.QueryAsync<string>(new CommandDefinition(dialect.Choose(SelectTables, SelectPostgresTables), cancellationToken: cancellationToken));
+        foreach (var table in tables.AsList())
         {
             var quoted = "\"" + table.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
             var rows = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) FROM {quoted}", cancellationToken: cancellationToken));
