@@ -1,0 +1,124 @@
+using System.Net;
+using Dapper;
+using PostService.Tests.Builders;
+using PostService.Tests.Infrastructure;
+
+namespace PostService.Tests.Hydration;
+
+/// <summary>
+/// The running service against an AppView that misbehaves for a while, then recovers. Whatever the fault: the service
+/// keeps serving, no post is marked <c>not_found</c> because of it, every post the AppView has ends up <c>ok</c>, and
+/// the calls never exceed the budget in any window.
+/// </summary>
+public sealed class AppViewFaultTests : IAsyncLifetime
+{
+    private const int BudgetCalls = 10;
+    private const string CopyText = "a second copy in the same answer";
+    private const string TamperedText = "a version nobody asked for";
+    private static readonly TimeSpan BudgetWindow = TimeSpan.FromSeconds(1);
+
+    private readonly List<FakePost> _present = [];
+    private readonly List<string> _missing = [];
+    private FakeAppView _appView = null!;
+
+    public async Task InitializeAsync()
+    {
+        _appView = await FakeAppView.StartAsync();
+        for (var i = 0; i < 60; i++)
+        {
+            var uri = RetrievalBuilder.PostUri($"f{i:00}", $"did:plc:author{i % 7}");
+            if (i % 20 == 7)
+            {
+                _missing.Add(uri); // deleted: the AppView leaves it out, so not_found is the right answer
+            }
+            else
+            {
+                _present.Add(_appView.AddPost(uri));
+            }
+        }
+    }
+
+    public async Task DisposeAsync() => await _appView.DisposeAsync();
+
+    public static TheoryData<string> Faults => new(FaultNames);
+
+    private static readonly string[] FaultNames =
+    [
+        "500s", "502 and 503 burst", "429 storm with Retry-After and RateLimit headers", "429 storm with RateLimit headers only",
+        "429 storm without headers", "hangs past the attempt timeout", "connection resets", "truncated JSON", "invalid JSON",
+        "unknown extra fields", "posts for URIs not asked for", "duplicate posts in one answer", "everything at once",
+    ];
+
+    private IEnumerable<FakeResponse> Script(string fault) => fault switch
+    {
+        "500s" => Repeat(4, () => FakeResponse.Status(500)),
+        "502 and 503 burst" => Repeat(8, i => FakeResponse.Status(i % 2 == 0 ? 502 : 503)),
+        "429 storm with Retry-After and RateLimit headers" => Repeat(8, () => FakeResponse.RateLimited(1)),
+        "429 storm with RateLimit headers only" => Repeat(8, () => FakeResponse.RateLimited(1, withHeaders: true, withRetryAfter: false)),
+        "429 storm without headers" => Repeat(8, () => FakeResponse.RateLimited(1, withHeaders: false, withRetryAfter: false)),
+        "hangs past the attempt timeout" => Repeat(3, () => FakeResponse.Hang(TimeSpan.FromSeconds(20))),
+        "connection resets" => Repeat(5, FakeResponse.ConnectionReset),
+        "truncated JSON" => Repeat(5, FakeResponse.Garbage),
+        "invalid JSON" => Repeat(5, FakeResponse.InvalidJson),
+        "unknown extra fields" => Repeat(2, FakeResponse.WithUnknownFields),
+        "posts for URIs not asked for" => Repeat(2, () => FakeResponse.WithUnrequestedPosts(
+            Outsider(), _present[^1] with { Text = TamperedText }, _present[0] with { Text = TamperedText })),
+        "duplicate posts in one answer" => Repeat(2, () => FakeResponse.WithDuplicatePosts(CopyText)),
+        "everything at once" => FaultNames[..^1].SelectMany(Script).Where((_, i) => i % 3 == 0),
+        _ => throw new ArgumentOutOfRangeException(nameof(fault), fault, null),
+    };
+
+    [Theory]
+    [MemberData(nameof(Faults))]
+    public async Task AFaultyAppViewNeverCostsAPostOrTheBudgetAndEveryPostHydratesOnceItRecovers(string fault)
+    {
+        var script = Script(fault).ToList();
+        script.ForEach(_appView.Script.Enqueue);
+        using var service = HydratingService.Start(_appView, new Dictionary<string, string?>
+        {
+            ["PostService:Hydration:BudgetCalls"] = BudgetCalls.ToString(),
+            ["PostService:Hydration:BudgetWindowSeconds"] = "1",
+            ["PostService:AppView:DefaultRetryAfterSeconds"] = "1",
+            // A call waiting out a 429 or retrying holds a slot; more slots keep several batches exposed to the fault.
+            ["PostService:Hydration:MaxInFlight"] = "3",
+        });
+        var client = service.CreateClient();
+        var uris = _present.Select(post => post.Uri).Concat(_missing).Order(StringComparer.Ordinal).ToList();
+
+        foreach (var chunk in uris.Chunk(20))
+        {
+            var retrieval = new RetrievalBuilder();
+            foreach (var uri in chunk)
+            {
+                retrieval.WithPost(uri);
+            }
+            (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrieval), client)).EnsureSuccessStatusCode();
+        }
+        await Eventually.TrueAsync(() =>
+        {
+            Assert.Equal(HttpStatusCode.OK, client.GetAsync("/readyz").Result.StatusCode);
+            return service.Count("SELECT count(*) FROM posts WHERE hydration_status = 'ok'") == _present.Count;
+        }, $"every post the AppView has is ok after '{fault}'", TimeSpan.FromSeconds(90));
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE hydration_status <> 'ok'") == _missing.Count
+            && service.Count("SELECT count(*) FROM posts WHERE hydration_status = 'not_found'") == _missing.Count,
+            "the posts the AppView lacks are not_found");
+
+        // Every call of the fault script was played (3 calls at least carry the 60 URIs).
+        Assert.True(_appView.Script.IsEmpty, "the whole fault script was played");
+        using var db = service.OpenDatabase();
+        Assert.Equal(_missing.Order(StringComparer.Ordinal), db.Query<string>("SELECT post_uri FROM posts WHERE hydration_status = 'not_found' ORDER BY post_uri"));
+        Assert.Equal(uris, db.Query<string>("SELECT post_uri FROM posts ORDER BY post_uri"));
+        var stored = db.Query<(string Uri, string Text, string Cid)>("SELECT post_uri, text, cid FROM posts WHERE hydration_status = 'ok'")
+            .ToDictionary(row => row.Uri);
+        Assert.All(_present, post => Assert.Equal((post.Text, post.Cid), (stored[post.Uri].Text, stored[post.Uri].Cid)));
+        Assert.InRange(_appView.CallsInAnyWindow(BudgetWindow), 1, BudgetCalls);
+        Assert.Empty(_appView.UrisInOverlappingCalls());
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/feed-requests")).StatusCode);
+    }
+
+    private FakePost Outsider() => _appView.AddPost(RetrievalBuilder.PostUri("outsider", "did:plc:stranger"));
+
+    private static IEnumerable<FakeResponse> Repeat(int count, Func<FakeResponse> response) => Repeat(count, _ => response());
+
+    private static IEnumerable<FakeResponse> Repeat(int count, Func<int, FakeResponse> response) => Enumerable.Range(0, count).Select(response);
+}
