@@ -1,4 +1,7 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using Dapper;
 using PostService.Tests.Builders;
 using PostService.Tests.Infrastructure;
@@ -87,12 +90,7 @@ public sealed class AppViewFaultTests : IAsyncLifetime
 
         foreach (var chunk in uris.Chunk(20))
         {
-            var retrieval = new RetrievalBuilder();
-            foreach (var uri in chunk)
-            {
-                retrieval.WithPost(uri);
-            }
-            (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrieval), client)).EnsureSuccessStatusCode();
+            (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(Retrieval(chunk)), client)).EnsureSuccessStatusCode();
         }
         await Eventually.TrueAsync(() =>
         {
@@ -114,6 +112,59 @@ public sealed class AppViewFaultTests : IAsyncLifetime
         Assert.InRange(_appView.CallsInAnyWindow(BudgetWindow), 1, BudgetCalls);
         Assert.Empty(_appView.UrisInOverlappingCalls());
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/feed-requests")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ARetryAfterOfAnHourPausesHydrationWithoutHoldingAnythingAndThePostsStayDueForLater()
+    {
+        _appView.Script.Enqueue(FakeResponse.RateLimited((int)TimeSpan.FromHours(1).TotalSeconds));
+        var path = Path.Combine(TempDirectory.Create(), "compliance.db");
+        var settings = new Dictionary<string, string?> { ["PostService:Shutdown:GracePeriodSeconds"] = "120" };
+        var service = HydratingService.Start(_appView, settings, path);
+        var client = service.CreateClient();
+        var (first, rest) = (Retrieval(_present.Take(20)), Retrieval(_present.Skip(20)));
+
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(first), client)).EnsureSuccessStatusCode();
+        string? pausedUntil = null;
+        await Eventually.TrueAsync(() => (pausedUntil = client.GetOkJsonAsync("/hydration/stats").Result
+            .GetProperty("paused_until").GetString()) is not null, "the 429 pauses hydration");
+        // Other work goes on meanwhile: ingestion, reads.
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(rest), client)).EnsureSuccessStatusCode();
+        var post = await client.GetOkJsonAsync("/posts/" + Uri.EscapeDataString(_present[^1].Uri));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var stats = await client.GetOkJsonAsync("/hydration/stats");
+        var stopping = Stopwatch.StartNew();
+        service.Dispose();
+        stopping.Stop();
+
+        Assert.InRange(DateTimeOffset.Parse(pausedUntil!, CultureInfo.InvariantCulture),
+            DateTimeOffset.UtcNow.AddMinutes(55), DateTimeOffset.UtcNow.AddMinutes(61));
+        Assert.Equal(429, Assert.Single(_appView.Calls).Status); // no call after the 429, not even the batch again
+        Assert.Equal("pending", post.GetProperty("hydration_status").GetString());
+        Assert.Equal(0, stats.GetProperty("in_flight_calls").GetInt32());
+        Assert.Equal(JsonValueKind.Null, stats.GetProperty("active_run_id").ValueKind); // the run ended, holding nothing
+        // Shutdown does not wait for the pause, nor for the grace period: nothing is in flight.
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(60), $"stopping took {stopping.Elapsed}");
+        using (var restarted = HydratingService.Start(_appView, databasePath: path))
+        {
+            // A new process does not know the pause; this AppView has recovered, and every post was left due.
+            await Eventually.TrueAsync(() => restarted.Count("SELECT count(*) FROM posts WHERE hydration_status = 'ok'") == _present.Count,
+                "every post hydrates after the pause");
+            Assert.Equal(0, restarted.Count("SELECT count(*) FROM posts WHERE hydration_status <> 'ok'"));
+        }
+        TempDirectory.Delete(Path.GetDirectoryName(path)!);
+    }
+
+    private static RetrievalBuilder Retrieval(IEnumerable<FakePost> posts) => Retrieval(posts.Select(post => post.Uri));
+
+    private static RetrievalBuilder Retrieval(IEnumerable<string> uris)
+    {
+        var retrieval = new RetrievalBuilder();
+        foreach (var uri in uris)
+        {
+            retrieval.WithPost(uri);
+        }
+        return retrieval;
     }
 
     private FakePost Outsider() => _appView.AddPost(RetrievalBuilder.PostUri("outsider", "did:plc:stranger"));
