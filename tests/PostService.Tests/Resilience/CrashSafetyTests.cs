@@ -68,7 +68,7 @@ public sealed class CrashSafetyTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"{_sent.Count} retrievals sent, {_acknowledged.Count} acknowledged, {Kills} kills");
         Assert.Empty(_refused);
         Assert.True(_acknowledged.Count >= Kills, $"only {_acknowledged.Count} retrievals were acknowledged: the test ingested too little");
-        using var db = Open(database);
+        using var db = DatabaseDump.Open(database);
         var stored = db.Query<(long RequestId, long PostIndex, string PostUri)>("SELECT request_id, post_index, post_uri FROM feed_request_posts")
             .ToLookup(row => row.RequestId, row => (row.PostIndex, row.PostUri));
         var requests = db.Query<long>("SELECT request_id FROM feed_requests").ToHashSet();
@@ -127,16 +127,9 @@ public sealed class CrashSafetyTests(ITestOutputHelper output) : IAsyncLifetime
         return retrieval;
     }
 
-    private static SqliteConnection Open(string database)
-    {
-        var connection = new SqliteConnection($"Data Source={database};Pooling=false");
-        connection.Open();
-        return connection;
-    }
-
     private static long Count(string database, string sql)
     {
-        using var connection = Open(database);
+        using var connection = DatabaseDump.Open(database);
         return connection.ExecuteScalar<long>(sql);
     }
 }

@@ -56,7 +56,7 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
         Assert.Equal(0, exitCode);
         Assert.True(slowResponse.IsSuccessStatusCode, $"the request in flight got {(int)slowResponse.StatusCode}\n{service.Output}");
         Assert.Equal(200, Assert.Single(_appView.Calls).Status); // finished, not abandoned; and no new call after the signal
-        using var db = new SqliteConnection($"Data Source={database};Pooling=false");
+        using var db = DatabaseDump.Open(database);
         Assert.All(hydrating, uri => Assert.Equal("ok", db.ExecuteScalar<string>("SELECT hydration_status FROM posts WHERE post_uri = @uri", new { uri })));
         Assert.Equal(3, db.ExecuteScalar<long>("SELECT count(*) FROM feed_request_posts WHERE request_id = @Id", new { late.Id }));
         Assert.Equal(3, db.ExecuteScalar<long>("SELECT count(*) FROM posts WHERE hydration_status = 'pending'"));
