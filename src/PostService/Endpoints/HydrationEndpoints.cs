@@ -118,7 +118,8 @@ public static class HydrationEndpoints
         HydrationEngine engine, HydrationQueue queue, RateBudget budget, HydrationCoordinator coordinator, IOptions<HydrationOptions> options,
         TimeProvider time)
     {
-        var pausedUntil = budget.PausedUntil;
+        // The budget knows 429 pauses; the engine also knows an exhausted RateLimit-Remaining it would not wait out.
+        var pausedUntil = budget.PausedUntil > engine.ResumeAt ? budget.PausedUntil : engine.ResumeAt;
         return TypedResults.Ok(new HydrationStats(
             options.Value.Enabled,
             queue.Depth,

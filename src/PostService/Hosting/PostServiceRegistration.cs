@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using PostService.Data;
 using PostService.Data.Migrations;
 using PostService.Hydration;
@@ -35,6 +36,10 @@ public static class PostServiceRegistration
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<RetrievalWriter>();
         builder.Services.AddSingleton<RetrievalIngestor>();
+        builder.Services.AddOptions<ShutdownOptions>().Bind(builder.Configuration.GetSection(ShutdownOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>(
+            (host, shutdown) => host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.GracePeriodSeconds));
 
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));

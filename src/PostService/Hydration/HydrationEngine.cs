@@ -31,6 +31,7 @@ public sealed class HydrationEngine
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _slots;
     private long _apiCalls, _hydrated, _notFound, _errors, _skippedCached, _retries, _rateLimited;
+    private long _resumeAtTicks;
 
     public HydrationEngine(
         IAppViewClient appView, HydrationRepository posts, HydrationRunsRepository runs,
@@ -46,13 +47,20 @@ public sealed class HydrationEngine
 
     public string? LastError { get; private set; }
 
+    /// <summary>Until when the AppView asked for a pause too long to wait out in a call; no batch is sent before.</summary>
+    public DateTimeOffset ResumeAt => new(Interlocked.Read(ref _resumeAtTicks), TimeSpan.Zero);
+
+    private bool Paused => _time.GetUtcNow() < ResumeAt;
+
     public HydrationTotals Totals => new(
         Interlocked.Read(ref _apiCalls), Interlocked.Read(ref _hydrated), Interlocked.Read(ref _notFound),
         Interlocked.Read(ref _errors), Interlocked.Read(ref _skippedCached), Interlocked.Read(ref _retries));
 
     /// <summary>
     /// Runs until the hints are drained and the sweep finds nothing more (or the limit is reached), then waits for
-    /// the calls in flight. <paramref name="yieldToken"/> ends the run early but cleanly, to let another one start.
+    /// the calls in flight. <paramref name="yieldToken"/> ends the run early but cleanly (no new calls; the calls in
+    /// flight finish and are recorded), to let another one start or the process stop. A long pause asked for by the
+    /// AppView ends the run too, leaving the posts not yet fetched due (see <see cref="ResumeAt"/>).
     /// </summary>
     public async Task<HydrationRunRecord> RunAsync(
         HydrationRun run, ChannelReader<string>? hints, CancellationToken yieldToken, CancellationToken cancellationToken)
@@ -75,7 +83,7 @@ public sealed class HydrationEngine
                 {
                     while (!yieldToken.IsCancellationRequested && await NextHintBatchAsync(hints, cancellationToken) is { Count: > 0 } hinted)
                     {
-                        if (!await SubmitAsync(run, selection, hinted, calls, cancellationToken))
+                        if (!await SubmitAsync(run, selection, hinted, calls, yieldToken, cancellationToken))
                         {
                             break;
                         }
@@ -83,7 +91,7 @@ public sealed class HydrationEngine
                 }
                 await SweepAsync(run, selection, calls, yieldToken, cancellationToken);
             }
-            while (hints is { Count: > 0 } && !LimitReached(run) && !yieldToken.IsCancellationRequested);
+            while (hints is { Count: > 0 } && !LimitReached(run) && !yieldToken.IsCancellationRequested && !Paused);
             await Task.WhenAll(calls);
             // Calls cut short by cancellation end quietly: a run whose last calls were cancelled did not complete.
             cancellationToken.ThrowIfCancellationRequested();
@@ -208,7 +216,7 @@ public sealed class HydrationEngine
                 {
                     break;
                 }
-                if (!await SubmitAsync(run, selection, page, calls, cancellationToken))
+                if (!await SubmitAsync(run, selection, page, calls, yieldToken, cancellationToken))
                 {
                     return;
                 }
@@ -221,9 +229,14 @@ public sealed class HydrationEngine
         }
     }
 
-    /// <summary>Sends the candidates that are due, in batches; false once the run's limit is reached.</summary>
-    private async Task<bool> SubmitAsync(HydrationRun run, WorkSelection selection, IReadOnlyList<string> candidates, List<Task> calls, CancellationToken cancellationToken)
+    /// <summary>Sends the candidates that are due, in batches; false once the run's limit is reached or it must stop.</summary>
+    private async Task<bool> SubmitAsync(
+        HydrationRun run, WorkSelection selection, IReadOnlyList<string> candidates, List<Task> calls, CancellationToken yieldToken, CancellationToken cancellationToken)
     {
+        if (Paused)
+        {
+            return false;
+        }
         // A URI in flight is being settled by its call; checking state only after it leaves keeps the check true.
         var fresh = candidates.Distinct(StringComparer.Ordinal).Where(uri => !_inFlight.ContainsKey(uri)).ToList();
         if (fresh.Count == 0)
@@ -260,6 +273,12 @@ public sealed class HydrationEngine
                 return false;
             }
             await _slots.WaitAsync(cancellationToken);
+            // Waiting for a slot can take a whole call: the run may have been told to stop, or paused, meanwhile.
+            if (yieldToken.IsCancellationRequested || Paused)
+            {
+                _slots.Release();
+                return false;
+            }
             // Another process may have taken some of these since they were read: only what this one claims is sent.
             var claimedAt = _time.GetUtcNow();
             string[] batch;
@@ -354,8 +373,9 @@ public sealed class HydrationEngine
         {
             var started = _time.GetTimestamp();
             var result = await _appView.GetPostsAsync(uris, cancellationToken);
-            run.AddApiCalls(1 + result.Retries, result.Retries);
-            Interlocked.Add(ref _apiCalls, 1 + result.Retries);
+            var sent = result is GetPostsResult.Deferred ? result.Retries : 1 + result.Retries;
+            run.AddApiCalls(sent, result.Retries);
+            Interlocked.Add(ref _apiCalls, sent);
             Interlocked.Add(ref _retries, result.Retries);
             _metrics.RecordCall(result.GetType().Name, _time.GetElapsedTime(started));
             _logger.LogDebug("getPosts with {Count} URIs: {Result} in {ElapsedMs} ms; URIs {Uris}",
@@ -371,6 +391,10 @@ public sealed class HydrationEngine
                     run.AddRateLimited();
                     Interlocked.Increment(ref _rateLimited);
                     continue;
+                case GetPostsResult.Deferred deferred:
+                    // The AppView wants a long pause: nothing is recorded, so the posts stay due for when it ends.
+                    PauseUntil(_time.GetUtcNow() + deferred.RetryAfter);
+                    return;
                 case GetPostsResult.BadRequest or GetPostsResult.Failed { StatusCode: >= 500 } when uris.Count > 1:
                     // One bad URI must not cost the others: isolate it by halving.
                     var half = uris.Count / 2;
@@ -386,6 +410,21 @@ public sealed class HydrationEngine
                     return;
             }
         }
+    }
+
+    private void PauseUntil(DateTimeOffset until)
+    {
+        long current;
+        do
+        {
+            current = Interlocked.Read(ref _resumeAtTicks);
+            if (until.UtcTicks <= current)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _resumeAtTicks, until.UtcTicks, current) != current);
+        _logger.LogWarning("The AppView asked for a pause until {ResumeAt:O}; hydration resumes then", until);
     }
 
     private async Task RecordSuccessAsync(HydrationRun run, IReadOnlyList<string> uris, IReadOnlyDictionary<string, HydratedPost> found, CancellationToken cancellationToken)

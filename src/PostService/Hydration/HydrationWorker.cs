@@ -6,7 +6,9 @@ namespace PostService.Hydration;
 /// <summary>
 /// The background consumer. At start, and whenever the hint queue runs dry, it sweeps the database, so a URI
 /// acknowledged by ingestion is hydrated even if the process died before it was queued. Between runs it sleeps
-/// until a URI is queued, a run is requested, or a failed post's retry time comes.
+/// until a URI is queued, a run is requested, or a failed post's retry time comes (or, after the AppView asked for
+/// a long pause, until the pause ends or a run is requested). On shutdown it sends no new calls but lets the calls in
+/// flight finish and records their results, within the host's shutdown timeout (the grace period).
 /// </summary>
 public sealed class HydrationWorker(
     HydrationEngine engine,
@@ -21,6 +23,24 @@ public sealed class HydrationWorker(
 {
     private static readonly TimeSpan PauseAfterFailure = TimeSpan.FromSeconds(5);
 
+    /// <summary>Cancelled when the grace period is over: calls still in flight then are abandoned.</summary>
+    private readonly CancellationTokenSource _graceOver = new();
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // The host cancels this token when its shutdown timeout (the grace period) runs out.
+        await using (cancellationToken.Register(_graceOver.Cancel))
+        {
+            await base.StopAsync(CancellationToken.None);
+        }
+    }
+
+    public override void Dispose()
+    {
+        _graceOver.Dispose();
+        base.Dispose();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interrupted = await runs.MarkInterruptedAsync(time.GetUtcNow(), stoppingToken);
@@ -34,9 +54,10 @@ public sealed class HydrationWorker(
             try
             {
                 var (run, yieldToken) = coordinator.BeginNext(trigger);
+                using var yieldOrStop = CancellationTokenSource.CreateLinkedTokenSource(yieldToken, stoppingToken);
                 try
                 {
-                    await engine.RunAsync(run, queue.Reader, yieldToken, stoppingToken);
+                    await engine.RunAsync(run, queue.Reader, yieldOrStop.Token, _graceOver.Token);
                 }
                 finally
                 {
@@ -50,7 +71,7 @@ public sealed class HydrationWorker(
                     await WaitForWorkAsync(stoppingToken);
                 }
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested || _graceOver.IsCancellationRequested)
             {
                 break;
             }
@@ -66,13 +87,21 @@ public sealed class HydrationWorker(
     private async Task WaitForWorkAsync(CancellationToken stoppingToken)
     {
         var interval = TimeSpan.FromSeconds(options.Value.SweepIntervalSeconds);
-        if (await posts.EarliestRetryAsync(options.Value.MaxAttempts, stoppingToken) is { } retryAt)
+        var untilResume = engine.ResumeAt - time.GetUtcNow();
+        if (untilResume > TimeSpan.Zero)
+        {
+            // Paused by the AppView: new URIs wait in the database; only a requested run or the pause's end wakes us.
+            interval = untilResume;
+        }
+        else if (await posts.EarliestRetryAsync(options.Value.MaxAttempts, stoppingToken) is { } retryAt)
         {
             var untilRetry = retryAt - time.GetUtcNow();
             interval = untilRetry < interval ? (untilRetry > TimeSpan.Zero ? untilRetry : TimeSpan.Zero) : interval;
         }
         using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var queued = queue.Reader.WaitToReadAsync(wake.Token).AsTask();
+        var queued = untilResume > TimeSpan.Zero
+            ? Task.Delay(Timeout.InfiniteTimeSpan, wake.Token)
+            : queue.Reader.WaitToReadAsync(wake.Token).AsTask();
         var requested = coordinator.WaitForRequestAsync(wake.Token);
         var timer = Task.Delay(interval, time, wake.Token);
         await Task.WhenAny(queued, requested, timer);

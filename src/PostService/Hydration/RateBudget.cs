@@ -17,6 +17,9 @@ namespace PostService.Hydration;
 /// A call is logged at its grant and moved to its completion when its lease is disposed: the AppView saw it
 /// somewhere in between, and a slow first call (connection set-up) must not let its successor one window later
 /// arrive less than a window after it.
+/// A wait the AppView imposed that is longer than <see cref="HydrationOptions.MaxRateLimitWaitSeconds"/> is not
+/// waited out: <see cref="RateLimiter.AcquireAsync"/> then returns a lease that is not acquired, with the wait as
+/// its <see cref="MetadataName.RetryAfter"/>, so the caller can reschedule instead of holding its work for an hour.
 /// </remarks>
 public sealed class RateBudget : RateLimiter
 {
@@ -27,6 +30,7 @@ public sealed class RateBudget : RateLimiter
     private readonly List<CallMark> _calls = [];
     private readonly Lock _lock = new();
     private readonly TimeSpan _spacing;
+    private readonly TimeSpan _longestServerWait;
     private DateTimeOffset _pausedUntil = DateTimeOffset.MinValue;
     private int? _serverRemaining;
     private DateTimeOffset _serverResetAt = DateTimeOffset.MinValue;
@@ -39,6 +43,7 @@ public sealed class RateBudget : RateLimiter
         _logger = logger;
         Limit = options.Value.BudgetCalls;
         Window = TimeSpan.FromSeconds(options.Value.BudgetWindowSeconds);
+        _longestServerWait = TimeSpan.FromSeconds(options.Value.MaxRateLimitWaitSeconds);
         // Calls reach the AppView with varying delay, so two calls granted exactly one window apart may arrive
         // closer together; 1% of the window (at least 100 ms) absorbs that.
         _spacing = Window + TimeSpan.FromTicks(Math.Max(Window.Ticks / 100, TimeSpan.TicksPerMillisecond * 100));
@@ -144,6 +149,10 @@ public sealed class RateBudget : RateLimiter
                 {
                     wait = HeldBackBy(_time.GetUtcNow(), permitCount, countOwnCalls: false);
                 }
+                if (ServerOpensAt(permitCount) - _time.GetUtcNow() > _longestServerWait)
+                {
+                    return Lease.Denied(wait);
+                }
             }
             if (_sharedLog is not null && wait <= TimeSpan.Zero)
             {
@@ -176,14 +185,10 @@ public sealed class RateBudget : RateLimiter
         {
             _serverRemaining = null;
         }
-        var openAt = now;
-        if (_pausedUntil > openAt)
+        var openAt = ServerOpensAt(permitCount);
+        if (now > openAt)
         {
-            openAt = _pausedUntil;
-        }
-        if (_serverRemaining < permitCount && _serverResetAt > openAt)
-        {
-            openAt = _serverResetAt;
+            openAt = now;
         }
         if (countOwnCalls && _calls.Count + permitCount > Limit)
         {
@@ -207,6 +212,10 @@ public sealed class RateBudget : RateLimiter
         }
         return new Lease(this, marks, sharedCallIds, null);
     }
+
+    /// <summary>When the AppView's own limits (a 429's pause, an exhausted <c>RateLimit-Remaining</c>) let a call through.</summary>
+    private DateTimeOffset ServerOpensAt(int permitCount) =>
+        _serverRemaining < permitCount && _serverResetAt > _pausedUntil ? _serverResetAt : _pausedUntil;
 
     private void Prune(DateTimeOffset now) => _calls.RemoveAll(call => call.At + _spacing <= now);
 

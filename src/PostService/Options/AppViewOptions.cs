@@ -20,4 +20,12 @@ public sealed class AppViewOptions
     /// <summary>First retry delay; later ones grow exponentially, with jitter.</summary>
     [Range(1, 60000)]
     public int RetryBaseDelayMs { get; set; } = 500;
+
+    /// <summary>The pause after a 429 that says neither <c>Retry-After</c> nor <c>RateLimit-Reset</c>.</summary>
+    [Range(1, 86_400)]
+    public int DefaultRetryAfterSeconds { get; set; } = 60;
+
+    /// <summary>Longer pauses asked for by a 429 are cut to this: a wrong header must not stop hydration for days.</summary>
+    [Range(1, 86_400)]
+    public int MaxRetryAfterSeconds { get; set; } = 3_600;
 }

@@ -33,6 +33,13 @@ public sealed class HydrationOptions
     [Range(1, 86_400)]
     public int BudgetWindowSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// The longest pause the AppView imposes (429, <c>RateLimit-Remaining: 0</c>) that calls wait out; after a
+    /// longer one the run ends, its posts stay due, and the worker sleeps until the pause is over.
+    /// </summary>
+    [Range(0, 86_400)]
+    public int MaxRateLimitWaitSeconds { get; set; } = 60;
+
     /// <summary>Fetch attempts for a post that keeps failing before it stays <c>error</c> until a forced run.</summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 5;

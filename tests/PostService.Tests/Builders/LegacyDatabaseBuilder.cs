@@ -96,6 +96,26 @@ public sealed class LegacyDatabaseBuilder
             : Add("INSERT OR REPLACE INTO feed_request_posts (request_id, post_index, post_uri, post_json) VALUES (@requestId, @index, @uri, @postJson)",
                 new { requestId, index, uri, postJson });
 
+    /// <summary>
+    /// Requests 1000 and up, <paramref name="postsPerRequest"/> served rows each (old layout: with authors on every
+    /// third row), drawn from a pool of URIs so that posts repeat across requests: a file big enough to take a while.
+    /// </summary>
+    public LegacyDatabaseBuilder WithManyRequests(int requests, int postsPerRequest)
+    {
+        for (var request = 1_000; request < 1_000 + requests; request++)
+        {
+            WithRequest(request, $"2024-06-01T00:00:{request % 60:00}.000Z");
+            for (var index = 0; index < postsPerRequest; index++)
+            {
+                var author = $"did:plc:bulk{(request + index) % 97}";
+                var uri = Uri($"m{(request * 7 + index * 13) % 5_000}", author);
+                WithServed(request, index, uri, $$"""{"uri": "{{uri}}"}""",
+                    index % 3 == 0 ? author : null, index % 3 == 0 ? $"bulk{(request + index) % 97}.test" : null);
+            }
+        }
+        return this;
+    }
+
     /// <summary>A <c>posts</c> row as the newer tool wrote it (newer layout only).</summary>
     public LegacyDatabaseBuilder WithPythonPost(string uri, string status, string? authorDid = null, string? authorHandle = null,
         string? cid = null, string? hydratedAt = null, string? error = null) =>

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
@@ -8,12 +9,15 @@ using PostService.Data;
 using PostService.Data.Migrations;
 using PostService.Tests.Builders;
 using PostService.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace PostService.Tests.Data;
 
 /// <summary>compliance.db files the Python tracker wrote, migrated in place: nothing that must survive is lost.</summary>
-public sealed class LegacyMigrationTests : IDisposable
+public sealed class LegacyMigrationTests(ITestOutputHelper output) : IDisposable
 {
+    private const int MigrationKills = 20;
+
     private static readonly string[] OwnTables = ["feed_requests", "feed_request_posts", "posts", "hydration_runs", "post_counts", "schema_version", "sqlite_sequence"];
     private static readonly string[] ForeignTables = ["engagements", "subscriber_snapshots", "subscriber_follow_counts"];
 
@@ -134,6 +138,45 @@ public sealed class LegacyMigrationTests : IDisposable
         }
         var resumed = await MigrateAsync(interrupted);
         Assert.Equal(Enumerable.Range(failingVersion, 8 - failingVersion), resumed.Applied.Select(step => step.Version));
+        Assert.Equal(DatabaseDump.Tables(uninterrupted, "schema_version"), DatabaseDump.Tables(interrupted, "schema_version"));
+        Assert.Equal(DatabaseDump.Schema(uninterrupted), DatabaseDump.Schema(interrupted));
+        Assert.Equal(AppliedVersions(uninterrupted), AppliedVersions(interrupted));
+    }
+
+    [Fact]
+    public async Task TheMigrateCommandKilledAtRandomMomentsResumesToTheSameResult()
+    {
+        var uninterrupted = Write(LegacyDatabaseBuilder.OldLayout().WithTablesPostServiceDoesNotOwn().WithSampleData().WithManyRequests(4_000, 20));
+        var interrupted = NewPath();
+        Directory.CreateDirectory(Path.GetDirectoryName(interrupted)!);
+        File.Copy(uninterrupted, interrupted);
+        var timer = Stopwatch.StartNew();
+        Assert.Equal(0, (await CliRunner.RunProcessAsync("migrate", "--db", uninterrupted)).ExitCode);
+        var fullRun = timer.Elapsed;
+        var seed = Random.Shared.Next();
+        var random = new Random(seed);
+
+        var (kills, midway) = (0, 0);
+        while (kills < MigrationKills)
+        {
+            using var migrate = Process.Start(CliRunner.BuiltExecutable("migrate", "--db", interrupted))!;
+            migrate.BeginOutputReadLine();
+            migrate.BeginErrorReadLine();
+            // Within the first half of a full run's time: later kills mostly find the work done.
+            await Task.Delay(TimeSpan.FromMilliseconds(random.Next((int)fullRun.TotalMilliseconds / 2)));
+            if (migrate.HasExited)
+            {
+                break; // it finished before this kill
+            }
+            migrate.Kill();
+            await migrate.WaitForExitAsync();
+            kills++;
+            midway += AppliedVersions(interrupted) is { Count: > 0 and < 6 } ? 1 : 0;
+        }
+        var finished = await CliRunner.RunProcessAsync("migrate", "--db", interrupted);
+        output.WriteLine($"seed {seed}: a full run took {fullRun}; {kills} kills, {midway} of them between steps");
+
+        Assert.Equal(0, finished.ExitCode);
         Assert.Equal(DatabaseDump.Tables(uninterrupted, "schema_version"), DatabaseDump.Tables(interrupted, "schema_version"));
         Assert.Equal(DatabaseDump.Schema(uninterrupted), DatabaseDump.Schema(interrupted));
         Assert.Equal(AppliedVersions(uninterrupted), AppliedVersions(interrupted));

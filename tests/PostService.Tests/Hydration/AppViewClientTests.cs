@@ -297,6 +297,18 @@ public sealed class AppViewClientTests : IAsyncLifetime
         Assert.Null(limited.RateLimit);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AnAbsurdlyLongRetryAfterIsCutToAnHour(bool withRateLimitHeaders)
+    {
+        _fake.Script.Enqueue(FakeResponse.RateLimited((int)TimeSpan.FromDays(3650).TotalSeconds, withRateLimitHeaders));
+
+        var result = await CreateClient().GetPostsAsync([PostUri(Alice, "3kfine0000001")], CancellationToken.None);
+
+        Assert.Equal(TimeSpan.FromHours(1), Assert.IsType<GetPostsResult.RateLimited>(result).RetryAfter);
+    }
+
     [Fact]
     public async Task GarbageBodyIsRetried()
     {

@@ -32,6 +32,17 @@ public static class CliRunner
     /// <summary>The built executable (dotnet postservice.dll), with its output redirected as in CI.</summary>
     public static async Task<CliResult> RunProcessAsync(params string[] args)
     {
+        using var process = Process.Start(BuiltExecutable(args))!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return new CliResult(process.ExitCode, await output, await error);
+    }
+
+    /// <summary>How to start the built executable with <paramref name="args"/>, its output redirected.</summary>
+    public static ProcessStartInfo BuiltExecutable(params IEnumerable<string> args)
+    {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
             RedirectStandardOutput = true,
@@ -43,11 +54,6 @@ public static class CliRunner
         {
             start.ArgumentList.Add(arg);
         }
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return new CliResult(process.ExitCode, await output, await error);
+        return start;
     }
 }

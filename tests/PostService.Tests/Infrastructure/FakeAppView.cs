@@ -21,8 +21,8 @@ namespace PostService.Tests.Infrastructure;
 /// rate limit, and a log of every call for checking a client's concurrency and pacing.
 /// </summary>
 /// <remarks>
-/// Order of handling: latency, server-side rate limit, next scripted response, parameter validation,
-/// <see cref="FailWhenContains"/> faults, then the normal answer.
+/// Order of handling: latency, server-side rate limit, next scripted response (a fault, or a rewrite of the normal
+/// answer), parameter validation, <see cref="FailWhenContains"/> faults, then the normal answer.
 /// </remarks>
 public sealed partial class FakeAppView : IAsyncDisposable
 {
@@ -30,6 +30,9 @@ public sealed partial class FakeAppView : IAsyncDisposable
 
     /// <summary>nginx's code for "client closed the request", logged for calls the client abandoned.</summary>
     public const int StatusClientClosedRequest = 499;
+
+    /// <summary>Logged for calls whose connection the fake reset without answering.</summary>
+    public const int StatusConnectionReset = 0;
 
     private const string ParamsError = "Invalid app.bsky.feed.getPosts params: ";
 
@@ -253,16 +256,27 @@ public sealed partial class FakeAppView : IAsyncDisposable
             return await WriteAsync(http, FakeResponse.Status(429), rateLimitHeaders, cancellationToken);
         }
 
-        if (Script.TryDequeue(out var scripted))
+        if (!Script.TryDequeue(out var scripted))
         {
-            await Task.Delay(scripted.Delay, cancellationToken);
-            if (scripted.StatusCode is not null)
-            {
-                return await WriteAsync(http, scripted, rateLimitHeaders, cancellationToken);
-            }
+            return await WriteAsync(http, Answer(call.Uris), rateLimitHeaders, cancellationToken);
         }
 
-        return await WriteAsync(http, Answer(call.Uris), rateLimitHeaders, cancellationToken);
+        await Task.Delay(scripted.Delay, cancellationToken);
+        if (scripted.ResetsConnection)
+        {
+            http.Abort();
+            return StatusConnectionReset;
+        }
+        if (scripted.StatusCode is not null)
+        {
+            return await WriteAsync(http, scripted, rateLimitHeaders, cancellationToken);
+        }
+        var answer = Answer(call.Uris);
+        if (scripted.Rewrite is { } rewrite && answer is { StatusCode: 200, Body: { } body })
+        {
+            answer = answer with { Body = rewrite(JsonNode.Parse(body)!.AsObject()).ToJsonString(FakeResponse.WireJson) };
+        }
+        return await WriteAsync(http, answer, rateLimitHeaders, cancellationToken);
     }
 
     /// <summary>The AppView's own answer: lexicon validation, then the posts it knows, in request order.</summary>

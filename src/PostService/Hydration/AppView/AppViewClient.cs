@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
@@ -21,13 +22,14 @@ public sealed partial class AppViewClient : IAppViewClient
     public const int MaxUrisPerCall = 25;
 
     private const string GetPostsPath = "/xrpc/app.bsky.feed.getPosts";
-    private static readonly TimeSpan DefaultRetryAfter = TimeSpan.FromSeconds(60);
     private static readonly ResiliencePropertyKey<int> RetriesKey = new("PostService.AppView.Retries");
 
     private readonly HttpClient _http;
     private readonly ILogger<AppViewClient> _logger;
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _attemptTimeout;
+    private readonly TimeSpan _defaultRetryAfter;
+    private readonly TimeSpan _maxRetryAfter;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
     private readonly RateBudget _budget;
 
@@ -43,6 +45,8 @@ public sealed partial class AppViewClient : IAppViewClient
         _logger = logger;
         _timeProvider = timeProvider;
         _attemptTimeout = TimeSpan.FromSeconds(options.Value.AttemptTimeoutSeconds);
+        _defaultRetryAfter = TimeSpan.FromSeconds(options.Value.DefaultRetryAfterSeconds);
+        _maxRetryAfter = TimeSpan.FromSeconds(options.Value.MaxRetryAfterSeconds);
         _pipeline = BuildPipeline(options.Value);
     }
 
@@ -137,6 +141,11 @@ public sealed partial class AppViewClient : IAppViewClient
         try
         {
             using var lease = await _budget.AcquireAsync(1, attemptToken);
+            if (!lease.IsAcquired)
+            {
+                lease.TryGetMetadata(MetadataName.RetryAfter, out var wait);
+                return Outcome.FromException<HttpResponseMessage>(new BudgetPausedException(wait));
+            }
             timeout.CancelAfter(_attemptTimeout);
             using var request = new HttpRequestMessage(HttpMethod.Get, call.RequestUri);
             // ResponseContentRead buffers the body within this attempt, so a stalled body hits the attempt timeout.
@@ -215,6 +224,8 @@ public sealed partial class AppViewClient : IAppViewClient
                     $"request to the AppView failed: {exception.Message}", (int?)exception.StatusCode);
             case InvalidAppViewBodyException exception:
                 return new GetPostsResult.Failed(exception.Message, exception.StatusCode);
+            case BudgetPausedException paused:
+                return new GetPostsResult.Deferred(paused.Wait);
             default:
                 // The caller's cancellation (OperationCanceledException) and bugs propagate unchanged.
                 outcome.ThrowIfException();
@@ -326,9 +337,9 @@ public sealed partial class AppViewClient : IAppViewClient
         {
             { Delta: { } delta } => delta,
             { Date: { } date } => date - now,
-            _ => rateLimit?.Reset - now ?? DefaultRetryAfter,
+            _ => rateLimit?.Reset - now ?? _defaultRetryAfter,
         };
-        return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        return wait < TimeSpan.Zero ? TimeSpan.Zero : wait > _maxRetryAfter ? _maxRetryAfter : wait;
     }
 
     private static async Task<string> ReadErrorMessageAsync(HttpResponseMessage response, CancellationToken cancellationToken)
@@ -376,6 +387,12 @@ public sealed partial class AppViewClient : IAppViewClient
         public Uri RequestUri { get; } = requestUri;
         public RateLimitHeaders? RateLimit { get; set; }
         public IReadOnlyList<PostView?>? Posts { get; set; }
+    }
+
+    /// <summary>The budget is paused by the AppView for longer than calls wait: this attempt was not sent.</summary>
+    private sealed class BudgetPausedException(TimeSpan wait) : Exception($"the AppView asked for a pause of {wait}")
+    {
+        public TimeSpan Wait { get; } = wait;
     }
 
     /// <summary>A 2xx answer whose body is not a getPosts output; retried like a server error.</summary>

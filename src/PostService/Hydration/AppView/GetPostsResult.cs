@@ -26,6 +26,12 @@ public abstract record GetPostsResult
     /// <summary>HTTP 429. The client does not wait; the caller reschedules after <paramref name="RetryAfter"/>.</summary>
     public sealed record RateLimited(TimeSpan RetryAfter) : GetPostsResult;
 
+    /// <summary>
+    /// Not sent: the AppView asked for a pause longer than calls wait (see <see cref="RateBudget"/>). The caller
+    /// leaves the posts as they are and comes back after <paramref name="RetryAfter"/>.
+    /// </summary>
+    public sealed record Deferred(TimeSpan RetryAfter) : GetPostsResult;
+
     /// <summary>Server error, timeout, connection failure or invalid body, with retries exhausted.</summary>
     public sealed record Failed(string Reason, int? StatusCode) : GetPostsResult;
 }
