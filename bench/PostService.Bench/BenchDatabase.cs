@@ -1,3 +1,5 @@
+using Npgsql;
+
 namespace PostService.Bench;
 
 /// <summary>
@@ -6,23 +8,45 @@ namespace PostService.Bench;
 /// </summary>
 public sealed class BenchDatabase
 {
-    private BenchDatabase(string provider) => Provider = provider;
+    private readonly string? _serverConnection;
+
+    private BenchDatabase(string provider, string? serverConnection) => (Provider, _serverConnection) = (provider, serverConnection);
 
     public string Provider { get; }
 
-    public string Description => "SQLite file in a temporary folder, WAL, synchronous=FULL";
+    public string Description => _serverConnection is null
+        ? "SQLite file in a temporary folder, WAL, synchronous=FULL"
+        : $"PostgreSQL {new NpgsqlConnectionStringBuilder(_serverConnection) { Password = null }.Host}, a new database per measurement, fsync on, synchronous_commit on";
 
-    public static BenchDatabase Sqlite() => new("sqlite");
+    public static BenchDatabase Sqlite() => new("sqlite", null);
 
     public static BenchDatabase From(Arguments arguments) => arguments.String("provider", "sqlite") switch
     {
         "sqlite" => Sqlite(),
-        // The PostgreSQL backend (issue #5) is not in this build; with it, --connection names a database to fill.
-        "postgres" => throw new NotSupportedException(
-            "--provider postgres: this build of PostService has no PostgreSQL backend yet (issue #5), so there is nothing to measure."),
+        // --connection: a role that may create databases; each measurement gets its own, left for inspection.
+        "postgres" => new BenchDatabase("postgres", arguments.String("connection", "")) is { _serverConnection.Length: > 0 } postgres
+            ? postgres : throw new ArgumentException("--provider postgres needs --connection \"Host=...;Username=...\"."),
         var other => throw new ArgumentException($"--provider must be sqlite or postgres, not '{other}'."),
     };
 
     /// <summary>Configuration keys for a new, empty database.</summary>
-    public Dictionary<string, string?> Fresh() => new() { ["PostService:Database:Path"] = BenchHost.NewDatabasePath() };
+    public Dictionary<string, string?> Fresh()
+    {
+        if (_serverConnection is null)
+        {
+            return new() { ["PostService:Database:Path"] = BenchHost.NewDatabasePath() };
+        }
+        var name = $"bench_{Guid.NewGuid():N}"[..20];
+        using (var server = new NpgsqlConnection(_serverConnection))
+        {
+            server.Open();
+            using var create = new NpgsqlCommand($"CREATE DATABASE {name}", server);
+            create.ExecuteNonQuery();
+        }
+        return new()
+        {
+            ["PostService:Database:Provider"] = "Postgres",
+            ["ConnectionStrings:Posts"] = new NpgsqlConnectionStringBuilder(_serverConnection) { Database = name }.ConnectionString,
+        };
+    }
 }
