@@ -12,9 +12,9 @@ public sealed record RetrievalWrite(int Replaced, IReadOnlyList<string> NewUris)
 
 /// <summary>
 /// Writes requests with group commit: requests that arrive while a transaction is being written wait, and the next
-/// writer stores all of them, each in turn as if alone, in one transaction. A commit (and its fsync and WAL frames for
-/// the pages the batch touched) costs about as much for 300 posts as for 30,000, so concurrent clients share it
-/// instead of queueing for one each. Every request still returns only after the transaction holding it committed;
+/// writer stores all of them, each in turn as if alone, in one transaction. A commit's cost (the fsync, the WAL frames of
+/// pages several requests touch, the checkpoint) was as large as storing a request's rows, so concurrent clients share
+/// it instead of queueing for one each. Every request still returns only after the transaction holding it committed;
 /// when a shared transaction fails, its requests are written again one by one, so a failure stays with its request.
 /// </summary>
 public sealed class RetrievalWriter(IDbConnectionFactory connections)
