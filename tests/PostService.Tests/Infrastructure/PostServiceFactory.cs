@@ -6,37 +6,39 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using PostService.Options;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace PostService.Tests.Infrastructure;
 
 /// <summary>
-/// The real service pipeline over a real SQLite file in a fresh temporary folder. Settings are given as
-/// configuration keys, the same ones an operator sets through environment variables.
+/// The real service pipeline over a real database: a SQLite file in a fresh temporary folder unless a
+/// <see cref="TestDatabase"/> is given. Settings are given as configuration keys, the same ones an operator sets
+/// through environment variables.
 /// </summary>
 public sealed class PostServiceFactory : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
+    private readonly bool _ownsDatabase;
 
-    public PostServiceFactory(IDictionary<string, string?>? settings = null, string? databasePath = null)
+    /// <param name="database">A database the caller owns (to restart a service on it); else a fresh one of <paramref name="provider"/>.</param>
+    public PostServiceFactory(IDictionary<string, string?>? settings = null, TestDatabase? database = null, DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
-        Directory = TempDirectory.Create();
-        DatabasePath = databasePath ?? Path.Combine(Directory, "compliance.db");
-        _settings = new Dictionary<string, string?>
-        {
-            ["PostService:Database:Path"] = DatabasePath,
-            ["PostService:Hydration:Enabled"] = "false",
-        };
+        _ownsDatabase = database is null;
+        Database = database ?? TestDatabase.Create(provider);
+        _settings = new Dictionary<string, string?>(Database.Settings) { ["PostService:Hydration:Enabled"] = "false" };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             _settings[key] = value;
         }
     }
 
-    public string Directory { get; }
+    public TestDatabase Database { get; }
 
-    public string DatabasePath { get; }
+    /// <summary>The SQLite file (null on PostgreSQL).</summary>
+    public string? DatabasePath => Database.Path;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -58,19 +60,10 @@ public sealed class PostServiceFactory : WebApplicationFactory<Program>
         return Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single().TrimEnd('/');
     }
 
-    /// <summary>A second connection to the same file, for checking what was really stored.</summary>
-    public SqliteConnection OpenDatabase()
-    {
-        var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=false");
-        connection.Open();
-        return connection;
-    }
+    /// <summary>A second connection to the same database, for checking what was really stored.</summary>
+    public DbConnection OpenDatabase() => Database.Open();
 
-    public long Count(string sql, object? parameters = null)
-    {
-        using var connection = OpenDatabase();
-        return connection.ExecuteScalar<long>(sql, parameters);
-    }
+    public long Count(string sql, object? parameters = null) => Database.Count(sql, parameters);
 
     public async Task<HttpResponseMessage> PostRetrievalsAsync(object body, HttpClient? client = null) =>
         await (client ?? CreateClient()).PostAsJsonAsync("/feed-retrievals", body);
@@ -79,6 +72,9 @@ public sealed class PostServiceFactory : WebApplicationFactory<Program>
     {
         base.Dispose(disposing);
         SqliteConnection.ClearAllPools();
-        TempDirectory.Delete(Directory);
+        if (_ownsDatabase)
+        {
+            Database.Dispose();
+        }
     }
 }
