@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using PostService.Contracts;
 using PostService.Ingestion;
 using PostService.Options;
+using PostService.Security;
 
 namespace PostService.Endpoints;
 
@@ -23,7 +24,8 @@ public static class FeedRetrievalsEndpoints
             .Accepts<FeedRetrievalBatch>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .WithApiAccess(ApiAccess.Write);
         return routes;
     }
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using PostService.Contracts;
 using PostService.Data;
+using PostService.Security;
 
 namespace PostService.Endpoints;
 
@@ -12,7 +13,7 @@ public static class PostsEndpoints
 
     public static IEndpointRouteBuilder MapPostsEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/posts").WithTags("Posts");
+        var group = routes.MapGroup("/posts").WithTags("Posts").WithApiAccess(ApiAccess.Read);
         group.MapGet("/", ListPosts)
             .WithName("ListPosts")
             .WithSummary("A page of posts, optionally by author DID and hydration status")

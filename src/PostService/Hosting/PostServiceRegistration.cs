@@ -8,6 +8,7 @@ using PostService.Hydration;
 using PostService.Hydration.AppView;
 using PostService.Ingestion;
 using PostService.Options;
+using PostService.Security;
 
 namespace PostService.Hosting;
 
@@ -34,8 +35,10 @@ public static class PostServiceRegistration
         builder.Services.AddOptions<IngestionOptions>().Bind(builder.Configuration.GetSection(IngestionOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<RetrievalIngestor>();
+        builder.AddPostServiceSecurity();
 
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Extensions[CorrelationId.ProblemMember] = CorrelationId.Of(context.HttpContext));
         builder.Services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
         builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
         {
@@ -44,7 +47,7 @@ public static class PostServiceRegistration
             // No server list: the document must not depend on the address the service listens on.
             document.Servers = [];
             return Task.CompletedTask;
-        }));
+        }).AddApiKeySecurity());
         return builder;
     }
 
@@ -101,11 +104,14 @@ public static class PostServiceRegistration
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
     }
 
-    /// <summary>Problem details for every error, and the API explorer where it is enabled.</summary>
+    /// <summary>Correlation ids, problem details for every error, rate limits, and the API explorer where it is enabled.</summary>
     public static WebApplication UsePostServiceApi(this WebApplication app)
     {
+        // First, so that the exception handler's log line and problem carry the id too.
+        app.UseCorrelationId();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UsePostServiceSecurity();
         var apiOptions = app.Configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
         if (apiOptions.EnableSwagger)
         {

@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Logging.Console;
+using PostService.Options;
+
+namespace PostService.Security;
+
+/// <summary>API keys, inbound rate limits and correlation ids.</summary>
+public static class SecurityRegistration
+{
+    public static WebApplicationBuilder AddPostServiceSecurity(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<ApiKeyRing>();
+        builder.Services.AddClientRateLimiting();
+        // The correlation id travels in the logging scope; plain-text console logs show scopes only when told to.
+        builder.Services.Configure<SimpleConsoleFormatterOptions>(options => options.IncludeScopes = true);
+        return builder;
+    }
+
+    /// <summary>The rate limiter, and a word at start on who may write.</summary>
+    public static WebApplication UsePostServiceSecurity(this WebApplication app)
+    {
+        app.UseRateLimiter();
+        var keys = app.Services.GetRequiredService<ApiKeyRing>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ApiAccess).FullName!);
+        if (keys.IsConfigured)
+        {
+            logger.LogInformation("{Count} API keys configured: writes and admin actions need one in {Header}", keys.Count, ApiKeyRing.HeaderName);
+        }
+        else
+        {
+            logger.LogWarning(
+                "No API key is configured (PostService__Auth__ApiKeys__0): POST /feed-retrievals and POST /hydrate are accepted from loopback clients only");
+        }
+        return app;
+    }
+}
