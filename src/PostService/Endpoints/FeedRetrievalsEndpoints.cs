@@ -39,12 +39,12 @@ public static class FeedRetrievalsEndpoints
         }
         using (document)
         {
-            var (retrievals, rejection) = RetrievalBatchParser.Parse(document!.RootElement, options.Value);
+            var (batch, rejection) = RetrievalBatchParser.Parse(document!.RootElement, options.Value);
             if (rejection is not null)
             {
                 return TypedResults.Problem(statusCode: rejection.StatusCode, title: rejection.Title, detail: rejection.Detail);
             }
-            return TypedResults.Ok(await ingestor.IngestAsync(retrievals!, cancellationToken));
+            return TypedResults.Ok(await ingestor.IngestAsync(batch!, cancellationToken));
         }
     }
 }

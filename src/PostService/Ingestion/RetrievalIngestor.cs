@@ -10,13 +10,15 @@ namespace PostService.Ingestion;
 /// </summary>
 public sealed class RetrievalIngestor(IDbConnectionFactory connections, HydrationQueue queue, TimeProvider time, ILogger<RetrievalIngestor> logger)
 {
-    public async Task<IngestResponse> IngestAsync(IReadOnlyList<Retrieval> retrievals, CancellationToken cancellationToken)
+    public async Task<IngestResponse> IngestAsync(RetrievalBatch batch, CancellationToken cancellationToken)
     {
+        var retrievals = batch.Retrievals;
         var receivedAt = DbTime.ToText(time.GetUtcNow());
-        var (replaced, postRows, newUris, invalidUris) = await connections.WriteAsync(async (connection, transaction) =>
+        var (replaced, postRows, repeatedUris, newUris, invalidUris) = await connections.WriteAsync(async (connection, transaction) =>
         {
             var replaced = 0;
             var postRows = 0;
+            var repeatedUris = 0;
             var newUris = new List<string>();
             var invalidUris = new HashSet<string>(StringComparer.Ordinal);
             foreach (var retrieval in retrievals)
@@ -29,9 +31,12 @@ public sealed class RetrievalIngestor(IDbConnectionFactory connections, Hydratio
                     retrieval.Id, retrieval.RequesterDid, retrieval.Algo, retrieval.Timestamp, retrieval.PostsJson, receivedAt));
                 await FeedRequestsRepository.InsertPostsAsync(connection, transaction, retrieval.Posts.Select(post =>
                     new FeedRequestPostRow(retrieval.Id, post.Position, post.Uri, post.RawJson)));
-                // A URI repeated within one request is one row; items without a URI are one row each.
-                postRows += retrieval.Posts.Count(post => post.Uri is null)
-                    + retrieval.Posts.Where(post => post.Uri is not null).Select(post => post.Uri).Distinct().Count();
+                // A URI repeated within one request is one row, at its last position (every item stays in posts_json);
+                // items without a URI are one row each.
+                var withUri = retrieval.Posts.Count(post => post.Uri is not null);
+                var distinctUris = retrieval.Posts.Where(post => post.Uri is not null).Select(post => post.Uri).Distinct().Count();
+                postRows += retrieval.Posts.Count - withUri + distinctUris;
+                repeatedUris += withUri - distinctUris;
 
                 foreach (var post in retrieval.Posts)
                 {
@@ -51,13 +56,19 @@ public sealed class RetrievalIngestor(IDbConnectionFactory connections, Hydratio
                     }
                 }
             }
-            return (replaced, postRows, newUris, invalidUris.Count);
+            return (replaced, postRows, repeatedUris, newUris, invalidUris.Count);
         }, cancellationToken);
 
         var enqueued = newUris.Count(queue.TryEnqueue);
         logger.LogInformation(
             "Stored {Requests} feed requests ({Replaced} replaced), {PostRows} post rows, {NewPosts} new posts, {InvalidUris} invalid URIs, {Enqueued} queued for hydration",
             retrievals.Count, replaced, postRows, newUris.Count, invalidUris, enqueued);
-        return new IngestResponse(retrievals.Count, replaced, postRows, newUris.Count, invalidUris, enqueued);
+        if (batch.IdenticalCopies > 0 || repeatedUris > 0)
+        {
+            logger.LogWarning(
+                "The batch held {IdenticalCopies} identical copies of a retrieval (stored once) and {RepeatedUris} posts repeating a URI of the same retrieval (one row each URI, all kept in posts_json)",
+                batch.IdenticalCopies, repeatedUris);
+        }
+        return new IngestResponse(retrievals.Count, replaced, postRows, newUris.Count, invalidUris, enqueued, batch.IdenticalCopies, repeatedUris);
     }
 }
