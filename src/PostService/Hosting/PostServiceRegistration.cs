@@ -18,9 +18,14 @@ public static class PostServiceRegistration
     public static WebApplicationBuilder AddPostService(this WebApplicationBuilder builder)
     {
         var apiOptions = builder.Configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
+        // With scopes: they carry each request's correlation id.
         if (apiOptions.JsonLogs)
         {
             builder.Logging.ClearProviders().AddJsonConsole(options => options.IncludeScopes = true);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(options => options.IncludeScopes = true);
         }
 
         // Port 5080 unless ASPNETCORE_URLS, --urls or Kestrel endpoints say otherwise (a "Urls" in appsettings.json

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging.Console;
 using PostService.Options;
 
 namespace PostService.Security;
@@ -11,8 +10,6 @@ public static class SecurityRegistration
         builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ApiKeyRing>();
         builder.Services.AddClientRateLimiting();
-        // The correlation id travels in the logging scope; plain-text console logs show scopes only when told to.
-        builder.Services.Configure<SimpleConsoleFormatterOptions>(options => options.IncludeScopes = true);
         return builder;
     }
 

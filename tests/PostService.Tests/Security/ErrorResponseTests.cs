@@ -1,9 +1,6 @@
 using System.Net;
 using Dapper;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
-using Microsoft.Extensions.Options;
 using PostService.Tests.Builders;
 using PostService.Tests.Infrastructure;
 
@@ -71,14 +68,6 @@ public sealed class ErrorResponseTests : IDisposable
 
         var stored = Assert.Single(_service.Logs.Entries, entry => entry.Message.StartsWith("Stored 1 feed requests"));
         Assert.Equal("trace-me-1", stored.Scope["CorrelationId"]);
-    }
-
-    [Fact]
-    public void PlainTextConsoleLogsShowTheScopeThatHoldsTheCorrelationId()
-    {
-        _service.CreateClient();
-
-        Assert.True(_service.Services.GetRequiredService<IOptionsMonitor<SimpleConsoleFormatterOptions>>().CurrentValue.IncludeScopes);
     }
 
     /// <summary>A broken database is the realistic unhandled failure: its exception message quotes SQL and table names.</summary>
