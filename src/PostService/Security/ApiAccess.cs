@@ -47,7 +47,7 @@ public static class ApiAccessConventions
             }
             http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ApiAccess).FullName!).LogWarning(
                 "Refused {Method} {Path} from {Client}: {Status} {Reason}",
-                http.Request.Method, http.Request.Path, ClientAddress.Of(http)?.ToString() ?? "an unknown address", refusal.StatusCode, refusal.Title);
+                http.Request.Method, http.Request.Path, ClientAddress.Describe(http), refusal.StatusCode, refusal.Title);
             if (refusal.StatusCode == StatusCodes.Status401Unauthorized)
             {
                 http.Response.Headers.WWWAuthenticate = $"ApiKey header=\"{ApiKeyRing.HeaderName}\"";

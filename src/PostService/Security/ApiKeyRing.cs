@@ -52,6 +52,9 @@ public static class ClientAddress
     public static bool IsLoopback(HttpContext context) =>
         Of(context) is { } address && IPAddress.IsLoopback(address);
 
+    /// <summary>The remote address for a log line.</summary>
+    public static string Describe(HttpContext context) => Of(context)?.ToString() ?? "an unknown address";
+
     /// <summary>The remote address, IPv4-mapped IPv6 addresses as IPv4, or null when the connection has none.</summary>
     public static IPAddress? Of(HttpContext context) =>
         context.Connection.RemoteIpAddress is { IsIPv4MappedToIPv6: true } mapped ? mapped.MapToIPv4() : context.Connection.RemoteIpAddress;

@@ -54,7 +54,7 @@ public static class ClientRateLimiting
             detail += $"; try again in {seconds} s";
         }
         http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClientRateLimiting).FullName!)
-            .LogInformation("Rate limited {Method} {Path} from {Client}", http.Request.Method, http.Request.Path, ClientAddress.Of(http)?.ToString() ?? "an unknown address");
+            .LogInformation("Rate limited {Method} {Path} from {Client}", http.Request.Method, http.Request.Path, ClientAddress.Describe(http));
         await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
         {
             HttpContext = http,

@@ -88,6 +88,17 @@ public sealed class PostServiceFactory : WebApplicationFactory<Program>
         return Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single().TrimEnd('/');
     }
 
+    /// <summary>A client that sends <paramref name="apiKey"/> in X-Api-Key with every request (none when null).</summary>
+    public HttpClient CreateClient(string? apiKey)
+    {
+        var client = CreateClient();
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+        return client;
+    }
+
     /// <summary>A second connection to the same file, for checking what was really stored.</summary>
     public SqliteConnection OpenDatabase()
     {

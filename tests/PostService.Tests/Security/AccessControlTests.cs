@@ -22,16 +22,6 @@ public sealed class AccessControlTests
     })
     { ClientAddress = client ?? IPAddress.Loopback };
 
-    private static HttpClient ClientWithKey(PostServiceFactory service, string? key)
-    {
-        var client = service.CreateClient();
-        if (key is not null)
-        {
-            client.DefaultRequestHeaders.Add("X-Api-Key", key);
-        }
-        return client;
-    }
-
     [Theory]
     [InlineData(Key)]
     [InlineData(SecondKey)]
@@ -39,7 +29,7 @@ public sealed class AccessControlTests
     {
         using var service = WithKeys(client: RemoteClient);
 
-        var response = await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPosts(1)), ClientWithKey(service, key));
+        var response = await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPosts(1)), service.CreateClient(key));
 
         await response.AssertOkJsonAsync();
         Assert.Equal(1, service.Count("SELECT count(*) FROM feed_requests"));
@@ -54,7 +44,7 @@ public sealed class AccessControlTests
     public async Task WritingWithoutAValidKeyIsA401ProblemAndStoresNothing(string? key, string title)
     {
         using var service = WithKeys();
-        var client = ClientWithKey(service, key);
+        var client = service.CreateClient(key);
 
         var write = await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPosts(1)), client);
         var hydrate = await client.PostAsync("/hydrate", null);
@@ -73,8 +63,8 @@ public sealed class AccessControlTests
     {
         using var service = WithKeys();
 
-        await ClientWithKey(service, Key).PostAsync("/feed-retrievals", RetrievalBuilder.Batch(new RetrievalBuilder().WithPosts(1)).AsJson());
-        await ClientWithKey(service, Key + "wrong").PostAsync("/feed-retrievals", RetrievalBuilder.Batch(new RetrievalBuilder().WithPosts(1)).AsJson());
+        await service.CreateClient(Key).PostAsync("/feed-retrievals", RetrievalBuilder.Batch(new RetrievalBuilder().WithPosts(1)).AsJson());
+        await service.CreateClient(Key + "wrong").PostAsync("/feed-retrievals", RetrievalBuilder.Batch(new RetrievalBuilder().WithPosts(1)).AsJson());
 
         Assert.Contains(service.Logs.Entries, entry => entry.Message.Contains("Refused POST /feed-retrievals"));
         Assert.DoesNotContain(service.Logs.Entries, entry => entry.ToString().Contains("key-0123456789") || entry.ToString().Contains("fedcba9876"));
@@ -99,14 +89,14 @@ public sealed class AccessControlTests
         {
             await (await service.CreateClient().GetAsync(path)).AssertProblemAsync(HttpStatusCode.Unauthorized);
         }
-        await ClientWithKey(service, SecondKey).GetOkJsonAsync("/posts");
+        await service.CreateClient(SecondKey).GetOkJsonAsync("/posts");
         // Probes and the API description stay open.
         await service.CreateClient().GetOkJsonAsync("/healthz");
         await service.CreateClient().GetOkJsonAsync("/openapi/v1.json");
     }
 
     [Fact]
-    public async Task RequiringKeysForReadsWithoutAnyKeyStopsTheServiceAtStart()
+    public void RequiringKeysForReadsWithoutAnyKeyStopsTheServiceAtStart()
     {
         using var service = new PostServiceFactory(new Dictionary<string, string?> { ["PostService:Auth:RequireKeyForReads"] = "true" });
 
@@ -116,7 +106,7 @@ public sealed class AccessControlTests
     }
 
     [Fact]
-    public async Task AShortKeyStopsTheServiceAtStartWithoutShowingIt()
+    public void AShortKeyStopsTheServiceAtStartWithoutShowingIt()
     {
         using var service = new PostServiceFactory(new Dictionary<string, string?> { ["PostService:Auth:ApiKeys:0"] = "hunter2" });
 
@@ -141,7 +131,7 @@ public sealed class AccessControlTests
     }
 
     [Fact]
-    public async Task WithoutKeysTheServiceWarnsAtStartThatOnlyLoopbackClientsMayWrite()
+    public void WithoutKeysTheServiceWarnsAtStartThatOnlyLoopbackClientsMayWrite()
     {
         using var service = new PostServiceFactory();
         using var withKeys = WithKeys();

@@ -22,20 +22,10 @@ public sealed class RateLimitingTests : IDisposable
 
     public void Dispose() => _service.Dispose();
 
-    private HttpClient Client(string? key = null)
-    {
-        var client = _service.CreateClient();
-        if (key is not null)
-        {
-            client.DefaultRequestHeaders.Add("X-Api-Key", key);
-        }
-        return client;
-    }
-
     [Fact]
     public async Task AClientOverItsReadLimitGetsA429ProblemWithRetryAfterWhileAnotherClientIsServed()
     {
-        var first = Client(FirstKey);
+        var first = _service.CreateClient(FirstKey);
         for (var i = 0; i < 3; i++)
         {
             await first.GetOkJsonAsync("/posts");
@@ -48,8 +38,8 @@ public sealed class RateLimitingTests : IDisposable
         var retryAfter = refused.Headers.RetryAfter?.Delta;
         Assert.NotNull(retryAfter);
         Assert.InRange(retryAfter.Value.TotalSeconds, 1, 3600);
-        await Client(SecondKey).GetOkJsonAsync("/posts");
-        await Client().GetOkJsonAsync("/posts");
+        await _service.CreateClient(SecondKey).GetOkJsonAsync("/posts");
+        await _service.CreateClient().GetOkJsonAsync("/posts");
         // Writes are counted apart from reads.
         await (await _service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPosts(1)), first)).AssertOkJsonAsync();
     }
@@ -57,7 +47,7 @@ public sealed class RateLimitingTests : IDisposable
     [Fact]
     public async Task AClientOverItsWriteLimitGetsA429AndNothingMoreIsStored()
     {
-        var client = Client(FirstKey);
+        var client = _service.CreateClient(FirstKey);
         for (var i = 0; i < 2; i++)
         {
             (await _service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPosts(1)), client)).EnsureSuccessStatusCode();
