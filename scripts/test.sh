@@ -6,6 +6,11 @@
 # 2-5 minutes, later starts about 20-30 s) for the RealAppView tests, and stops it afterwards. A network
 # that cannot start never fails the suite: those tests are then reported as skipped.
 # POSTSERVICE_SKIP_REALAPPVIEW=1 leaves the network alone (the tests skip unless it is already up).
+#
+# It also starts a throwaway PostgreSQL of its own (scripts/postgres.sh: loopback, own port, temp folder)
+# for the tests that run on PostgreSQL, and stops it afterwards; if it cannot start, those tests are
+# reported as skipped. POSTSERVICE_SKIP_POSTGRES=1 does not start it (they skip unless
+# POSTSERVICE_TEST_POSTGRES is already set).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,7 +72,28 @@ stop_realappview() {
   flock -u 9
   flock -u 8
 }
-trap stop_realappview EXIT
+# This run's own PostgreSQL: a folder and port no other run uses, so parallel runs never meet.
+pg_dir=""
+start_postgres() {
+  if [ "${POSTSERVICE_SKIP_POSTGRES:-}" = 1 ]; then
+    echo "PostgreSQL: not started (POSTSERVICE_SKIP_POSTGRES=1)"
+    return
+  fi
+  pg_dir=$(mktemp -d -t postservice-pg.XXXXXX) || return
+  PGRT_DIR=$pg_dir bash scripts/postgres.sh start 2>&1 >/dev/null 8>&- 9>&- # its status lines, not its export lines
+  if [ -s "$pg_dir/connection" ]; then
+    POSTSERVICE_TEST_POSTGRES=$(cat "$pg_dir/connection")
+    export POSTSERVICE_TEST_POSTGRES
+  fi
+}
+
+stop_postgres() {
+  [ -n "$pg_dir" ] || return 0
+  PGRT_DIR=$pg_dir bash scripts/postgres.sh stop 8>&- 9>&-
+  pg_dir=""
+}
+
+trap 'stop_postgres; stop_realappview' EXIT
 
 # The dashboard's browser test drives Chromium from the Debian package (Playwright's own download needs the
 # internet). Install it when missing; if that fails the test is reported as skipped, never as passed.
@@ -81,6 +107,7 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
 fi
 
 start_realappview
+start_postgres
 
 log=$(mktemp)
 dotnet test PostService.sln --nologo -c Release 2>&1 8>&- 9>&- | tee "$log"
@@ -91,7 +118,8 @@ read -r failed passed skipped < <(grep -Eo 'Failed: +[0-9]+, Passed: +[0-9]+, Sk
   awk -F'[:,]' '{f+=$2; p+=$4; s+=$6} END {print f+0, p+0, s+0}')
 rm -f "$log"
 
-stop_realappview # before the summary, which must stay the last line
+stop_postgres # both before the summary, which must stay the last line
+stop_realappview
 
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # the build or the runner itself failed: count it, never report green
