@@ -2,7 +2,7 @@ using PostService.Options;
 
 namespace PostService.Security;
 
-/// <summary>API keys, inbound rate limits and correlation ids.</summary>
+/// <summary>API keys and inbound rate limits (correlation ids come first in the pipeline: <see cref="CorrelationId"/>).</summary>
 public static class SecurityRegistration
 {
     public static WebApplicationBuilder AddPostServiceSecurity(this WebApplicationBuilder builder)
