@@ -4,6 +4,7 @@ using System.Text;
 using Dapper;
 using PostService.Tests.Builders;
 using PostService.Tests.Infrastructure;
+using Xunit.Abstractions;
 using static PostService.Tests.Ingestion.HostileInput;
 
 namespace PostService.Tests.Ingestion;
@@ -23,7 +24,7 @@ public sealed class HostileInputService : IDisposable
 /// is wrong, stores nothing, and leaves the service serving. Odd but realistic records are stored and flagged instead
 /// (see README, Ingestion rules): those cases are in the second table.
 /// </summary>
-public sealed class HostileInputTests(HostileInputService fixture) : IClassFixture<HostileInputService>
+public sealed class HostileInputTests(HostileInputService fixture, ITestOutputHelper output) : IClassFixture<HostileInputService>
 {
     private readonly PostServiceFactory _service = fixture.Service;
 
@@ -232,6 +233,7 @@ public sealed class HostileInputTests(HostileInputService fixture) : IClassFixtu
 
         var answer = await RawHttpUpload.PostAsync(client.BaseAddress, "/feed-retrievals", hundredMegabytes, declaresLength, TimeSpan.FromMinutes(2));
 
+        output.WriteLine($"{(declaresLength ? "Content-Length" : "chunked")}: {answer.BytesSent:N0} bytes sent before the answer");
         Assert.True(answer.Status == 413, answer.Head);
         Assert.Contains("Content-Type: application/problem+json", answer.Head);
         Assert.Contains("\"status\":413", answer.Body);
