@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Dapper;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -10,6 +11,7 @@ using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using PostService.Options;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace PostService.Tests.Infrastructure;
 
@@ -40,12 +42,37 @@ public sealed class PostServiceFactory : WebApplicationFactory<Program>
     /// <summary>The SQLite file (null on PostgreSQL).</summary>
     public string? DatabasePath => Database.Path;
 
+    /// <summary>Everything the service logged, with scopes.</summary>
+    public LogCapture Logs { get; } = new();
+
+    /// <summary>
+    /// The remote address of requests through the in-memory test server, which has none of its own: loopback, like a
+    /// client on the same machine, unless a test sets another (or a request sets its own with <c>Server.SendAsync</c>).
+    /// Kestrel (<see cref="StartOnLoopback"/>) reports the real address instead.
+    /// </summary>
+    public IPAddress ClientAddress { get; init; } = IPAddress.Loopback;
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
         }
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
+        builder.ConfigureServices(services => services.AddSingleton<IStartupFilter>(new ClientAddressStartupFilter(() => ClientAddress)));
+    }
+
+    private sealed class ClientAddressStartupFilter(Func<IPAddress> address) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((context, nextMiddleware) =>
+            {
+                context.Connection.RemoteIpAddress ??= address();
+                return nextMiddleware(context);
+            });
+            next(app);
+        };
     }
 
     /// <summary>
@@ -53,11 +80,25 @@ public sealed class PostServiceFactory : WebApplicationFactory<Program>
     /// need a real socket (a browser). <see cref="WebApplicationFactory{T}.CreateClient()"/> then talks to that port.
     /// </summary>
     /// <returns>The base URL, e.g. <c>http://127.0.0.1:41234</c>, without a trailing slash.</returns>
-    public string StartOnLoopback()
+    public string StartOnLoopback() => StartOn(IPAddress.Loopback);
+
+    /// <summary>Like <see cref="StartOnLoopback"/>, on a port of the given local address.</summary>
+    public string StartOn(IPAddress address)
     {
-        UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        UseKestrel(kestrel => kestrel.Listen(address, 0));
         StartServer();
         return Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single().TrimEnd('/');
+    }
+
+    /// <summary>A client that sends <paramref name="apiKey"/> in X-Api-Key with every request (none when null).</summary>
+    public HttpClient CreateClient(string? apiKey)
+    {
+        var client = CreateClient();
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+        return client;
     }
 
     /// <summary>A second connection to the same database, for checking what was really stored.</summary>
