@@ -60,7 +60,7 @@ public static class IngestBenchmark
         var retrievals = bodies.SelectMany(body =>
         {
             using var document = JsonDocument.Parse(body);
-            return RetrievalBatchParser.Parse(document.RootElement, limits).Retrievals!;
+            return RetrievalBatchParser.Parse(document.RootElement, limits).Batch!.Retrievals;
         }).ToList();
 
         using var host = await BenchHost.StartAsync(database.Fresh());
@@ -71,7 +71,7 @@ public static class IngestBenchmark
         foreach (var chunk in retrievals.Chunk(CeilingRetrievalsPerTransaction))
         {
             var started = clock.Elapsed;
-            postRows += (await ingestor.IngestAsync(chunk, CancellationToken.None)).PostRows;
+            postRows += (await ingestor.IngestAsync(new RetrievalBatch(chunk, IdenticalCopies: 0), CancellationToken.None)).PostRows;
             timings.Add((clock.Elapsed - started).TotalMilliseconds);
         }
         return new Throughput(postRows, clock.Elapsed.TotalSeconds, new Percentiles(timings));

@@ -96,7 +96,7 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
     }
 
     /// <summary>The functions <see cref="SqlDialect"/> promises; on SQLite times and JSON are text already, so they are identities.</summary>
-    private static void AddDialectFunctions(SqliteConnection connection)
+    internal static void AddDialectFunctions(SqliteConnection connection)
     {
         foreach (var name in (string[])["to_ts", "ts_text", "to_json_doc"])
         {

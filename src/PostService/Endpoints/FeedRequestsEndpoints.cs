@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using PostService.Contracts;
 using PostService.Data;
+using PostService.Security;
 
 namespace PostService.Endpoints;
 
@@ -10,7 +11,7 @@ public static class FeedRequestsEndpoints
 {
     public static IEndpointRouteBuilder MapFeedRequestsEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/feed-requests").WithTags("Feed requests");
+        var group = routes.MapGroup("/feed-requests").WithTags("Feed requests").WithApiAccess(ApiAccess.Read);
         group.MapGet("/", ListFeedRequests)
             .WithName("ListFeedRequests")
             .WithSummary("A page of feed requests, optionally by requester and time range")

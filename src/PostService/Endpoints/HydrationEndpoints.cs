@@ -6,6 +6,7 @@ using PostService.Contracts;
 using PostService.Data;
 using PostService.Hydration;
 using PostService.Options;
+using PostService.Security;
 
 namespace PostService.Endpoints;
 
@@ -28,9 +29,10 @@ public static class HydrationEndpoints
                 While a requested run is queued or active, that run is returned.
                 """)
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithApiAccess(ApiAccess.Write);
 
-        var group = routes.MapGroup("/hydration").WithTags("Hydration");
+        var group = routes.MapGroup("/hydration").WithTags("Hydration").WithApiAccess(ApiAccess.Read);
         group.MapGet("/runs", ListRuns).WithName("ListHydrationRuns").WithSummary("The most recent hydration runs, newest first");
         group.MapGet("/runs/{id:long}", GetRun).WithName("GetHydrationRun").WithSummary("One hydration run; live counts while it runs");
         group.MapGet("/coverage", GetCoverage).WithName("GetHydrationCoverage")

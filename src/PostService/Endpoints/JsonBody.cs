@@ -1,12 +1,22 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace PostService.Endpoints;
 
-/// <summary>Reads a request body as a JSON document, refusing bodies over a size limit with 413 before parsing them whole.</summary>
+/// <summary>
+/// Reads a request body as a JSON document, refusing bodies over a size limit with 413 as soon as the limit is passed
+/// (a declared length over it before reading anything), bodies that are not UTF-8 and documents nested deeper than
+/// <see cref="MaxDepth"/> with 400.
+/// </summary>
 public static class JsonBody
 {
+    /// <summary>A retrieval batch is four levels deep; an item's extra fields may add some, never dozens.</summary>
+    public const int MaxDepth = 64;
+
+    private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
+
     public static async Task<(JsonDocument? Document, ProblemHttpResult? Problem)> ReadAsync(
         HttpRequest request, long maxBytes, CancellationToken cancellationToken)
     {
@@ -25,8 +35,28 @@ public static class JsonBody
         }
         try
         {
+            // JsonDocument would buffer the whole body too; reading it first lets the bytes be checked as UTF-8 as a whole.
             await using var bounded = new BoundedReadStream(request.Body, maxBytes);
-            return (await JsonDocument.ParseAsync(bounded, cancellationToken: cancellationToken), null);
+            using var buffer = new MemoryStream();
+            await bounded.CopyToAsync(buffer, cancellationToken);
+            ReadOnlyMemory<byte> body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+            if (body.Span.StartsWith(Utf8Bom))
+            {
+                body = body[Utf8Bom.Length..];
+            }
+            if (!Utf8.IsValid(body.Span))
+            {
+                return (null, TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
+                    title: "Malformed JSON", detail: "The body is not valid UTF-8."));
+            }
+            var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = MaxDepth });
+            if (UnstorableString(body.Span) is { } unstorable)
+            {
+                document.Dispose();
+                // PostgreSQL cannot store these in text or jsonb; refused on SQLite too, so both stores hold the same.
+                return (null, TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed JSON", detail: unstorable));
+            }
+            return (document, null);
         }
         catch (BodyTooLargeException)
         {
@@ -41,6 +71,36 @@ public static class JsonBody
             return (null, TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
                 title: "Malformed JSON", detail: $"The body is not valid JSON: {exception.Message}"));
         }
+    }
+
+    /// <summary>
+    /// Why a string or property name cannot be stored, if one cannot: it holds U+0000, or an escape that is not
+    /// Unicode (an unpaired surrogate). Only escapes can put either there, so only escaped tokens are decoded.
+    /// </summary>
+    private static string? UnstorableString(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxDepth });
+        while (reader.Read())
+        {
+            if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName) || !reader.ValueIsEscaped)
+            {
+                continue;
+            }
+            string value;
+            try
+            {
+                value = reader.GetString()!;
+            }
+            catch (InvalidOperationException)
+            {
+                return $"The string at byte {reader.TokenStartIndex} of the body is not valid Unicode (an unpaired surrogate escape).";
+            }
+            if (value.Contains('\0', StringComparison.Ordinal))
+            {
+                return $"The string at byte {reader.TokenStartIndex} of the body contains U+0000 (\\u0000), which cannot be stored.";
+            }
+        }
+        return null;
     }
 
     private static ProblemHttpResult TooLarge(long maxBytes) =>

@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using PostService.Contracts;
 using PostService.Data;
+using PostService.Ingestion;
+using PostService.Security;
 
 namespace PostService.Endpoints;
 
@@ -12,7 +14,7 @@ public static class PostsEndpoints
 
     public static IEndpointRouteBuilder MapPostsEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/posts").WithTags("Posts");
+        var group = routes.MapGroup("/posts").WithTags("Posts").WithApiAccess(ApiAccess.Read);
         group.MapGet("/", ListPosts)
             .WithName("ListPosts")
             .WithSummary("A page of posts, optionally by author DID and hydration status")
@@ -20,7 +22,8 @@ public static class PostsEndpoints
         group.MapGet("/{**uri}", GetPost)
             .WithName("GetPost")
             .WithSummary("The canonical row of one post URI")
-            .WithDescription("The at-URI may follow /posts/ percent-encoded (at%3A%2F%2F...) or raw (at://did:plc:.../app.bsky.feed.post/...).");
+            .WithDescription("The at-URI may follow /posts/ percent-encoded (at%3A%2F%2F...) or raw (at://did:plc:.../app.bsky.feed.post/...); at most 8 KiB.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         return routes;
     }
 
@@ -28,6 +31,11 @@ public static class PostsEndpoints
         string uri, PostsRepository posts, CancellationToken cancellationToken)
     {
         var postUri = NormalizeRouteUri(uri);
+        if (postUri.Length > AtUri.MaxLength)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid post URI",
+                detail: $"The URI is {postUri.Length} characters long; an at-URI has at most {AtUri.MaxLength}.");
+        }
         var post = await posts.GetAsync(postUri, cancellationToken);
         return post is null
             ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Post not found",
@@ -61,12 +69,13 @@ public static class PostsEndpoints
     }
 
     /// <summary>
-    /// The route value keeps <c>%2F</c> encoded and proxies may collapse the <c>//</c> after <c>at:</c>; undo both
-    /// so that the encoded and the raw form name the same post.
+    /// The server has decoded the path once except for <c>%2F</c>, and proxies may collapse the <c>//</c> after
+    /// <c>at:</c>; undo both so that the encoded and the raw form name the same post. Nothing else is decoded again:
+    /// a double-encoded URI names the text it decodes to once, as a DID's own percent-encoding requires.
     /// </summary>
     internal static string NormalizeRouteUri(string routeValue)
     {
-        var decoded = Uri.UnescapeDataString(routeValue);
+        var decoded = routeValue.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
         return decoded.StartsWith("at:/", StringComparison.Ordinal) && !decoded.StartsWith("at://", StringComparison.Ordinal)
             ? "at://" + decoded["at:/".Length..]
             : decoded;

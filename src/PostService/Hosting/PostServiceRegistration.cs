@@ -9,6 +9,7 @@ using PostService.Hydration;
 using PostService.Hydration.AppView;
 using PostService.Ingestion;
 using PostService.Options;
+using PostService.Security;
 
 namespace PostService.Hosting;
 
@@ -18,9 +19,14 @@ public static class PostServiceRegistration
     public static WebApplicationBuilder AddPostService(this WebApplicationBuilder builder)
     {
         var apiOptions = builder.Configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
+        // With scopes: they carry each request's correlation id.
         if (apiOptions.JsonLogs)
         {
             builder.Logging.ClearProviders().AddJsonConsole(options => options.IncludeScopes = true);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(options => options.IncludeScopes = true);
         }
 
         // Port 5080 unless ASPNETCORE_URLS, --urls or Kestrel endpoints say otherwise (a "Urls" in appsettings.json
@@ -40,8 +46,10 @@ public static class PostServiceRegistration
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>(
             (host, shutdown) => host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.GracePeriodSeconds));
+        builder.AddPostServiceSecurity();
 
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Extensions[CorrelationId.ProblemMember] = CorrelationId.Of(context.HttpContext));
         builder.Services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
         builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
         {
@@ -50,7 +58,7 @@ public static class PostServiceRegistration
             // No server list: the document must not depend on the address the service listens on.
             document.Servers = [];
             return Task.CompletedTask;
-        }));
+        }).AddApiKeySecurity());
         return builder;
     }
 
@@ -122,11 +130,14 @@ public static class PostServiceRegistration
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
     }
 
-    /// <summary>Problem details for every error, and the API explorer where it is enabled.</summary>
+    /// <summary>Correlation ids, problem details for every error, rate limits, and the API explorer where it is enabled.</summary>
     public static WebApplication UsePostServiceApi(this WebApplication app)
     {
+        // First, so that the exception handler's log line and problem carry the id too.
+        app.UseCorrelationId();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UsePostServiceSecurity();
         var apiOptions = app.Configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
         if (apiOptions.EnableSwagger)
         {

@@ -11,3 +11,9 @@ public sealed record Retrieval(
     string Timestamp,
     string PostsJson,
     IReadOnlyList<RetrievalPost> Posts);
+
+/// <summary>
+/// A checked batch: its retrievals in the order first sent, and how many byte-identical copies of a retrieval it
+/// also held (stored once).
+/// </summary>
+public sealed record RetrievalBatch(IReadOnlyList<Retrieval> Retrievals, int IdenticalCopies);

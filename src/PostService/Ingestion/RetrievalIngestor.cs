@@ -10,11 +10,12 @@ namespace PostService.Ingestion;
 /// </summary>
 public sealed class RetrievalIngestor(RetrievalWriter writer, HydrationQueue queue, TimeProvider time, ILogger<RetrievalIngestor> logger)
 {
-    public async Task<IngestResponse> IngestAsync(IReadOnlyList<Retrieval> retrievals, CancellationToken cancellationToken)
+    public async Task<IngestResponse> IngestAsync(RetrievalBatch batch, CancellationToken cancellationToken)
     {
+        var retrievals = batch.Retrievals;
         var receivedAt = DbTime.ToText(time.GetUtcNow());
-        // A retrieval sent twice in one batch is stored once, as sent last, as if the batches had come one after another.
-        var latest = retrievals.GroupBy(retrieval => retrieval.Id).Select(sent => sent.Last()).ToList();
+        // The parser has refused a batch with two different retrievals under one id; identical copies are stored once.
+        var latest = retrievals.DistinctBy(retrieval => retrieval.Id).ToList();
         var requests = latest.Select(retrieval => new FeedRequestRow(
             retrieval.Id, retrieval.RequesterDid, retrieval.Algo, retrieval.Timestamp, retrieval.PostsJson, receivedAt)).ToList();
         var servedRows = latest.SelectMany(ServedRows).ToList();
@@ -31,7 +32,16 @@ public sealed class RetrievalIngestor(RetrievalWriter writer, HydrationQueue que
         logger.LogInformation(
             "Stored {Requests} feed requests ({Replaced} replaced), {PostRows} post rows, {NewPosts} new posts, {InvalidUris} invalid URIs, {Enqueued} queued for hydration",
             requests.Count, replaced, servedRows.Count, newUris.Count, invalidUris, enqueued);
-        return new IngestResponse(retrievals.Count, replaced, servedRows.Count, newUris.Count, invalidUris, enqueued);
+        // Every item stays in posts_json; a URI repeated within one retrieval is one row.
+        var repeatedUris = retrievals.Sum(retrieval => retrieval.Posts.Count(post => post.Uri is not null))
+            - servedRows.Count(row => row.PostUri is not null);
+        if (batch.IdenticalCopies > 0 || repeatedUris > 0)
+        {
+            logger.LogWarning(
+                "The batch held {IdenticalCopies} identical copies of a retrieval (stored once) and {RepeatedUris} posts repeating a URI of the same retrieval (one row each URI, all kept in posts_json)",
+                batch.IdenticalCopies, repeatedUris);
+        }
+        return new IngestResponse(retrievals.Count, replaced, servedRows.Count, newUris.Count, invalidUris, enqueued, batch.IdenticalCopies, repeatedUris);
     }
 
     /// <summary>

@@ -241,7 +241,7 @@ public sealed class LegacyMigrationTests(ITestOutputHelper output) : IDisposable
     public async Task TheServiceMigratesALegacyFileAtStartAndServesItsAuthors()
     {
         var path = Write(LegacyDatabaseBuilder.OldLayout().WithSampleData());
-        using var service = new PostServiceFactory(databasePath: path);
+        using var service = new PostServiceFactory(database: TestDatabase.ForFile(path));
 
         var request = await service.CreateClient().GetOkJsonAsync("/feed-requests/2");
         (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithId(2).WithPost(LegacyDatabaseBuilder.Uri("a"), 0)))).EnsureSuccessStatusCode();

@@ -1,17 +1,21 @@
 using System.Net;
 using Dapper;
 using PostService.Tests.Builders;
+using PostService.Options;
 using PostService.Tests.Infrastructure;
 
 namespace PostService.Tests.Endpoints;
 
-public sealed class FeedRequestsEndpointsTests : IDisposable
+public abstract class FeedRequestsEndpointsTests(DatabaseProvider provider) : IDisposable
 {
-    private readonly PostServiceFactory _service = new();
+    public sealed class OnSqlite() : FeedRequestsEndpointsTests(DatabaseProvider.Sqlite);
+
+    public sealed class OnPostgres() : FeedRequestsEndpointsTests(DatabaseProvider.Postgres), IRunsOnPostgres;
+    private readonly PostServiceFactory _service = new(provider: provider);
 
     public void Dispose() => _service.Dispose();
 
-    [Fact]
+    [DatabaseFact]
     public async Task AFeedRequestListsItsPostsInPositionOrderWithTheirAuthors()
     {
         var hydrated = RetrievalBuilder.PostUri("hydrated", "did:plc:alice");
@@ -41,13 +45,13 @@ public sealed class FeedRequestsEndpointsTests : IDisposable
         Assert.Equal(System.Text.Json.JsonValueKind.Null, posts[2].GetProperty("author_did").ValueKind);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task AnUnknownFeedRequestIsA404Problem()
     {
         await (await _service.CreateClient().GetAsync("/feed-requests/424242")).AssertProblemAsync(HttpStatusCode.NotFound);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task FeedRequestsCanBeFilteredByRequesterAndTimeAndPaged()
     {
         var builders = new List<RetrievalBuilder>();
@@ -71,7 +75,7 @@ public sealed class FeedRequestsEndpointsTests : IDisposable
         Assert.Equal([2L, 4L], ids);
     }
 
-    [Theory]
+    [DatabaseTheory]
     [InlineData("/feed-requests?since=last-week")]
     [InlineData("/feed-requests?limit=-1")]
     [InlineData("/feed-requests?cursor=bm90LWEtbnVtYmVy")]

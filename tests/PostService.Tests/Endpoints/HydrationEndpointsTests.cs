@@ -1,16 +1,20 @@
 using System.Text.Json;
 using PostService.Tests.Builders;
+using PostService.Options;
 using PostService.Tests.Infrastructure;
 
 namespace PostService.Tests.Endpoints;
 
-public sealed class HydrationEndpointsTests : IDisposable
+public abstract class HydrationEndpointsTests(DatabaseProvider provider) : IDisposable
 {
-    private readonly PostServiceFactory _service = new();
+    public sealed class OnSqlite() : HydrationEndpointsTests(DatabaseProvider.Sqlite);
+
+    public sealed class OnPostgres() : HydrationEndpointsTests(DatabaseProvider.Postgres), IRunsOnPostgres;
+    private readonly PostServiceFactory _service = new(provider: provider);
 
     public void Dispose() => _service.Dispose();
 
-    [Fact]
+    [DatabaseFact]
     public async Task CoverageWithoutAnyFailureHasAnEmptyTrend()
     {
         (await _service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPosts(2)))).EnsureSuccessStatusCode();

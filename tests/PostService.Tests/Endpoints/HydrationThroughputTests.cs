@@ -2,13 +2,17 @@ using System.Net;
 using Dapper;
 using PostService.Data;
 using PostService.Tests.Builders;
+using PostService.Options;
 using PostService.Tests.Infrastructure;
 
 namespace PostService.Tests.Endpoints;
 
-public sealed class HydrationThroughputTests : IDisposable
+public abstract class HydrationThroughputTests(DatabaseProvider provider) : IDisposable
 {
-    private readonly PostServiceFactory _service = new();
+    public sealed class OnSqlite() : HydrationThroughputTests(DatabaseProvider.Sqlite);
+
+    public sealed class OnPostgres() : HydrationThroughputTests(DatabaseProvider.Postgres), IRunsOnPostgres;
+    private readonly PostServiceFactory _service = new(provider: provider);
 
     public void Dispose() => _service.Dispose();
 
@@ -23,7 +27,7 @@ public sealed class HydrationThroughputTests : IDisposable
         using var db = _service.OpenDatabase();
         foreach (var post in posts)
         {
-            db.Execute("UPDATE posts SET hydration_status = @Status, last_hydrated_at = @At WHERE post_uri = @Uri", new
+            db.Execute("UPDATE posts SET hydration_status = @Status, last_hydrated_at = to_ts(@At) WHERE post_uri = @Uri", new
             {
                 post.Status,
                 At = post.HydratedAt is { } at ? DbTime.ToText(at) : null,
@@ -32,7 +36,7 @@ public sealed class HydrationThroughputTests : IDisposable
         }
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task OkPostsAreCountedPerMinuteWithinTheLastHours()
     {
         var now = DateTimeOffset.UtcNow;
@@ -53,7 +57,7 @@ public sealed class HydrationThroughputTests : IDisposable
         Assert.InRange(now - since, TimeSpan.FromHours(6) - TimeSpan.FromMinutes(1), TimeSpan.FromHours(6));
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task AnEmptyDatabaseHasNoThroughputAndNoFailures()
     {
         var client = _service.CreateClient();
@@ -67,7 +71,7 @@ public sealed class HydrationThroughputTests : IDisposable
         Assert.Empty(coverage.GetProperty("failure_trend").EnumerateArray());
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task HoursWidensTheWindow()
     {
         var now = DateTimeOffset.UtcNow;
@@ -79,7 +83,7 @@ public sealed class HydrationThroughputTests : IDisposable
         Assert.Equal(2, throughput.GetProperty("total").GetInt64());
     }
 
-    [Theory]
+    [DatabaseTheory]
     [InlineData("0")]
     [InlineData("49")]
     [InlineData("-1")]

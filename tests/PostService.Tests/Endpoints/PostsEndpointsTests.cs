@@ -1,17 +1,21 @@
 using System.Net;
 using Dapper;
 using PostService.Tests.Builders;
+using PostService.Options;
 using PostService.Tests.Infrastructure;
 
 namespace PostService.Tests.Endpoints;
 
-public sealed class PostsEndpointsTests : IDisposable
+public abstract class PostsEndpointsTests(DatabaseProvider provider) : IDisposable
 {
-    private readonly PostServiceFactory _service = new();
+    public sealed class OnSqlite() : PostsEndpointsTests(DatabaseProvider.Sqlite);
+
+    public sealed class OnPostgres() : PostsEndpointsTests(DatabaseProvider.Postgres), IRunsOnPostgres;
+    private readonly PostServiceFactory _service = new(provider: provider);
 
     public void Dispose() => _service.Dispose();
 
-    [Fact]
+    [DatabaseFact]
     public async Task APostCanBeReadByItsEncodedOrRawUri()
     {
         var uri = RetrievalBuilder.PostUri("3kabc", "did:plc:w6bi6bljjbl67ox3fucssffl");
@@ -27,7 +31,7 @@ public sealed class PostsEndpointsTests : IDisposable
         Assert.Equal("pending", raw.GetProperty("hydration_status").GetString());
     }
 
-    [Theory]
+    [DatabaseTheory]
     [InlineData("/posts/at%3A%2F%2Fdid%3Aplc%3Anobody%2Fapp.bsky.feed.post%2Fx")]
     [InlineData("/posts/at://did:plc:nobody/app.bsky.feed.post/x")]
     [InlineData("/posts/..%2F..%2Fetc%2Fpasswd")]
@@ -39,7 +43,7 @@ public sealed class PostsEndpointsTests : IDisposable
         await response.AssertProblemAsync(HttpStatusCode.NotFound);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task PostsCanBeListedByAuthorAndStatusPageByPage()
     {
         var retrieval = new RetrievalBuilder();
@@ -72,7 +76,7 @@ public sealed class PostsEndpointsTests : IDisposable
         Assert.Equal(5, pending.GetProperty("items").GetArrayLength());
     }
 
-    [Theory]
+    [DatabaseTheory]
     [InlineData("/posts?limit=0")]
     [InlineData("/posts?limit=1001")]
     [InlineData("/posts?status=done")]

@@ -120,7 +120,7 @@ public sealed class AppViewFaultTests : IAsyncLifetime
         _appView.Script.Enqueue(FakeResponse.RateLimited((int)TimeSpan.FromHours(1).TotalSeconds));
         var path = Path.Combine(TempDirectory.Create(), "compliance.db");
         var settings = new Dictionary<string, string?> { ["PostService:Shutdown:GracePeriodSeconds"] = "120" };
-        var service = HydratingService.Start(_appView, settings, path);
+        var service = HydratingService.Start(_appView, settings, TestDatabase.ForFile(path));
         var client = service.CreateClient();
         var (first, rest) = (Retrieval(_present.Take(20)), Retrieval(_present.Skip(20)));
 
@@ -145,7 +145,7 @@ public sealed class AppViewFaultTests : IAsyncLifetime
         Assert.Equal(JsonValueKind.Null, stats.GetProperty("active_run_id").ValueKind); // the run ended, holding nothing
         // Shutdown does not wait for the pause, nor for the grace period: nothing is in flight.
         Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(60), $"stopping took {stopping.Elapsed}");
-        using (var restarted = HydratingService.Start(_appView, databasePath: path))
+        using (var restarted = HydratingService.Start(_appView, database: TestDatabase.ForFile(path)))
         {
             // A new process does not know the pause; this AppView has recovered, and every post was left due.
             await Eventually.TrueAsync(() => restarted.Count("SELECT count(*) FROM posts WHERE hydration_status = 'ok'") == _present.Count,

@@ -5,12 +5,16 @@ using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using PostService.Hydration;
 using PostService.Tests.Builders;
+using PostService.Options;
 using PostService.Tests.Infrastructure;
 
 namespace PostService.Tests.Hydration;
 
-public sealed class HydrationPipelineTests : IAsyncLifetime
+public abstract class HydrationPipelineTests(DatabaseProvider provider) : IAsyncLifetime
 {
+    public sealed class OnSqlite() : HydrationPipelineTests(DatabaseProvider.Sqlite);
+
+    public sealed class OnPostgres() : HydrationPipelineTests(DatabaseProvider.Postgres), IRunsOnPostgres;
     private FakeAppView _appView = null!;
 
     public async Task InitializeAsync() => _appView = await FakeAppView.StartAsync();
@@ -27,7 +31,7 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
             () => service.Count("SELECT count(*) FROM posts WHERE hydration_status IN ('ok', 'not_found', 'error')") >= expected,
             $"{expected} posts are hydrated");
 
-    [Fact]
+    [DatabaseFact]
     public async Task IngestedUrisAreHydratedWithEveryStoredField()
     {
         var reply = Uri("reply");
@@ -35,7 +39,7 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
         {
             LikeCount = 3, RepostCount = 4, ReplyCount = 5, QuoteCount = 6, Langs = ["en", "de"], Text = "hello world",
         });
-        using var service = HydratingService.Start(_appView);
+        using var service = HydratingService.Start(_appView, provider: provider);
 
         (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(reply, 0)))).EnsureSuccessStatusCode();
         await AllSettledAsync(service, 1);
@@ -61,11 +65,11 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
         Assert.False(string.IsNullOrEmpty(post.GetProperty("last_hydrated_at").GetString()));
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task AUriTheAppViewOmitsBecomesNotFoundAndTheRestAreOk()
     {
         _appView.AddPost(Uri("alive"));
-        using var service = HydratingService.Start(_appView);
+        using var service = HydratingService.Start(_appView, provider: provider);
 
         (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(Uri("alive"), 0).WithPost(Uri("deleted"), 1)))).EnsureSuccessStatusCode();
         await AllSettledAsync(service, 2);
@@ -74,7 +78,7 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
         Assert.Equal("not_found", Status(service, Uri("deleted")));
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task OneUriTheAppViewRejectsIsIsolatedAndTheOthersHydrate()
     {
         var uris = Enumerable.Range(0, 25).Select(i => Uri($"b{i:00}")).ToList();
@@ -82,7 +86,7 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
         _appView.FailWhenContains(uris[13], 400);
         var retrieval = new RetrievalBuilder();
         uris.ForEach(uri => retrieval.WithPost(uri));
-        using var service = HydratingService.Start(_appView, new Dictionary<string, string?> { ["PostService:Hydration:LingerMs"] = "500" });
+        using var service = HydratingService.Start(_appView, new Dictionary<string, string?> { ["PostService:Hydration:LingerMs"] = "500" }, provider: provider);
 
         (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrieval))).EnsureSuccessStatusCode();
         await AllSettledAsync(service, 25);
@@ -96,12 +100,12 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
         Assert.InRange(_appView.Calls.Count, 2, 12);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task RateLimitingPausesHydrationAndNeverFailsAPost()
     {
         _appView.AddPost(Uri("limited"));
         _appView.Script.Enqueue(FakeResponse.RateLimited(1));
-        using var service = HydratingService.Start(_appView);
+        using var service = HydratingService.Start(_appView, provider: provider);
 
         (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(Uri("limited"))))).EnsureSuccessStatusCode();
         await AllSettledAsync(service, 1);
@@ -114,7 +118,7 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
         Assert.Equal(1, stats.GetProperty("rate_limited_seen").GetInt64());
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task AFailingAppViewMarksPostsErrorThenTheyHydrateOnALaterAttempt()
     {
         _appView.AddPost(Uri("flaky"));
@@ -122,7 +126,7 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
         {
             _appView.Script.Enqueue(FakeResponse.Status(503));
         }
-        using var service = HydratingService.Start(_appView);
+        using var service = HydratingService.Start(_appView, provider: provider);
 
         (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(Uri("flaky"))))).EnsureSuccessStatusCode();
         await Eventually.TrueAsync(() => Status(service, Uri("flaky")) == "error", "the post is marked error");
@@ -139,10 +143,10 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
         Assert.Equal(4, _appView.Calls.Count);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task AHandleBasedUriIsNeverSentAndBecomesError()
     {
-        using var service = HydratingService.Start(_appView);
+        using var service = HydratingService.Start(_appView, provider: provider);
 
         (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost("at://alice.example.com/app.bsky.feed.post/3k")))).EnsureSuccessStatusCode();
         await AllSettledAsync(service, 1);
@@ -153,10 +157,10 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
         Assert.Contains("handle-based", post.GetProperty("hydration_error").GetString());
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task AForcedRunRefetchesNotFoundPostsAndReportsItsCounts()
     {
-        using var service = HydratingService.Start(_appView);
+        using var service = HydratingService.Start(_appView, provider: provider);
         (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(Uri("late"))))).EnsureSuccessStatusCode();
         await Eventually.TrueAsync(() => Status(service, Uri("late")) == "not_found", "the post is not found at first");
         _appView.AddPost(Uri("late"));
@@ -178,10 +182,10 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
         Assert.Equal(0, unforced.GetProperty("attempted").GetInt64()); // not_found is cached: nothing to do
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task StartingARunAnswers202WithItsLocation()
     {
-        using var service = HydratingService.Start(_appView);
+        using var service = HydratingService.Start(_appView, provider: provider);
         var client = service.CreateClient();
 
         var response = await client.PostAsync("/hydrate", null);
@@ -193,11 +197,11 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
             .GetProperty("status").GetString() == "completed", "the run completes");
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task HydratedPostsAreSkippedAsCachedUnlessForced()
     {
         _appView.AddPost(Uri("cached"));
-        using var service = HydratingService.Start(_appView);
+        using var service = HydratingService.Start(_appView, provider: provider);
         (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(Uri("cached"))))).EnsureSuccessStatusCode();
         await AllSettledAsync(service, 1);
         var callsBefore = _appView.Calls.Count;
@@ -212,25 +216,25 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
         Assert.Equal(callsBefore, _appView.Calls.Count);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task PendingPostsLeftByAStoppedServiceAreHydratedAfterRestart()
     {
         _appView.AddPost(Uri("survivor"));
-        var path = Path.Combine(TempDirectory.Create(), "compliance.db");
-        using (var stopped = new PostServiceFactory(databasePath: path))
+        using var database = TestDatabase.Create(provider);
+        using (var stopped = new PostServiceFactory(database: database))
         {
             (await stopped.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(Uri("survivor"))))).EnsureSuccessStatusCode();
             Assert.Equal("pending", Status(stopped, Uri("survivor")));
         }
 
-        using var restarted = HydratingService.Start(_appView, databasePath: path);
+        using var restarted = HydratingService.Start(_appView, database: database);
 
         await Eventually.TrueAsync(() => Status(restarted, Uri("survivor")) == "ok", "the startup sweep hydrates the pending post");
         var runs = await restarted.CreateClient().GetOkJsonAsync("/hydration/runs");
         Assert.Equal("startup", runs[0].GetProperty("trigger").GetString());
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task ABacklogIsHydratedWithinTheBudgetAndNoUriIsInTwoCallsAtOnce()
     {
         const int backlog = 10_000;
@@ -256,7 +260,7 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
             ["PostService:Hydration:BudgetCalls"] = budgetCalls.ToString(),
             ["PostService:Hydration:BudgetWindowSeconds"] = "1",
             ["PostService:Ingestion:MaxPostsPerRetrieval"] = "1000",
-        });
+        }, provider: provider);
 
         (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(batch))).EnsureSuccessStatusCode();
         await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE hydration_status = 'pending'") == 0,
@@ -270,12 +274,12 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
         Assert.Equal(backlog, _appView.Calls.Sum(call => call.Uris.Count));
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task CoverageReportsTotalsPercentageAndTheFailureTrend()
     {
         _appView.AddPost(Uri("c1"));
         _appView.AddPost(Uri("c2"));
-        using var service = HydratingService.Start(_appView);
+        using var service = HydratingService.Start(_appView, provider: provider);
         var retrieval = new RetrievalBuilder().WithPost(Uri("c1")).WithPost(Uri("c2")).WithPost(Uri("gone")).WithPost("not-a-uri");
         (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrieval))).EnsureSuccessStatusCode();
         await AllSettledAsync(service, 3);
@@ -295,10 +299,10 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
         Assert.Equal(0, today.GetProperty("error").GetInt64());
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task AskingForARunWhileOneIsActiveReturnsTheActiveRun()
     {
-        using var service = HydratingService.Start(_appView);
+        using var service = HydratingService.Start(_appView, provider: provider);
         (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPosts(60)))).EnsureSuccessStatusCode();
         await AllSettledAsync(service, 60);
         _appView.Latency = TimeSpan.FromMilliseconds(300);
@@ -310,11 +314,11 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
         Assert.Equal(first.GetProperty("run_id").GetInt64(), second.GetProperty("run_id").GetInt64());
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task ARefreshRunUpdatesHydratedPostsOlderThanAskedOnly()
     {
         _appView.AddPost(Uri("counted"), post => post with { LikeCount = 1, AuthorHandle = "old.test" });
-        using var service = HydratingService.Start(_appView);
+        using var service = HydratingService.Start(_appView, provider: provider);
         (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(Uri("counted"))))).EnsureSuccessStatusCode();
         await AllSettledAsync(service, 1);
         _appView.AddPost(Uri("counted"), post => post with { LikeCount = 5, AuthorHandle = "new.test" });
@@ -332,17 +336,17 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
         Assert.Equal("new.test", after.GetProperty("author_handle").GetString());
     }
 
-    [Theory]
+    [DatabaseTheory]
     [InlineData("/hydrate?older_than=soon")]
     [InlineData("/hydrate?limit=0")]
     public async Task AnInvalidRunRequestIsA400Problem(string path)
     {
-        using var service = HydratingService.Start(_appView);
+        using var service = HydratingService.Start(_appView, provider: provider);
 
         await (await service.CreateClient().PostAsync(path, null)).AssertProblemAsync(HttpStatusCode.BadRequest);
     }
 
-    [Fact]
+    [DatabaseFact]
     public async Task StatsShowTheWorkerBudgetAndTotals()
     {
         _appView.AddPost(Uri("s1"));
@@ -350,7 +354,7 @@ public sealed class HydrationPipelineTests : IAsyncLifetime
         {
             ["PostService:Hydration:BudgetCalls"] = "50",
             ["PostService:Hydration:BudgetWindowSeconds"] = "60",
-        });
+        }, provider: provider);
         (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(Uri("s1")).WithPost(Uri("s2"))))).EnsureSuccessStatusCode();
         await AllSettledAsync(service, 2);
 

@@ -1,3 +1,5 @@
+using PostService.Options;
+
 namespace PostService.Tests.Infrastructure;
 
 /// <summary>A service with its hydration worker on, talking to an AppView on loopback (fake or real), with short test timings.</summary>
@@ -26,12 +28,14 @@ public static class HydratingService
         return settings;
     }
 
-    public static PostServiceFactory Start(FakeAppView appView, IDictionary<string, string?>? overrides = null, string? databasePath = null) =>
-        Start(appView.BaseUrl, overrides, databasePath);
+    public static PostServiceFactory Start(FakeAppView appView, IDictionary<string, string?>? overrides = null, TestDatabase? database = null,
+        DatabaseProvider provider = DatabaseProvider.Sqlite) =>
+        Start(appView.BaseUrl, overrides, database, provider);
 
-    public static PostServiceFactory Start(string appViewBaseUrl, IDictionary<string, string?>? overrides = null, string? databasePath = null)
+    public static PostServiceFactory Start(string appViewBaseUrl, IDictionary<string, string?>? overrides = null, TestDatabase? database = null,
+        DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
-        var service = new PostServiceFactory(Settings(appViewBaseUrl, overrides), databasePath);
+        var service = new PostServiceFactory(Settings(appViewBaseUrl, overrides), database, provider);
         service.StartServer();
         return service;
     }

@@ -6,7 +6,7 @@ namespace PostService.Tests.Infrastructure;
 /// <summary>
 /// The PostgreSQL server the tests may use, named by the Npgsql connection string in
 /// <c>POSTSERVICE_TEST_POSTGRES</c> (<c>scripts/test.sh</c> starts a throwaway one with <c>scripts/postgres.sh</c>
-/// and sets it). Each test gets a database of its own from <see cref="CreateDatabaseAsync"/>.
+/// and sets it). Each test gets a database of its own from <see cref="CreateDatabase"/>.
 /// </summary>
 public static partial class PostgresServer
 {
@@ -23,42 +23,43 @@ public static partial class PostgresServer
         Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } connectionString ? connectionString : null;
 
     /// <summary>Creates a fresh, empty database (<c>ps_test_&lt;guid&gt;</c>) and returns the connection string to it.</summary>
-    public static async Task<string> CreateDatabaseAsync(CancellationToken cancellationToken = default)
+    public static string CreateDatabase()
     {
         if (UnavailableReason is { } reason)
         {
             throw new InvalidOperationException(reason);
         }
         var name = $"ps_test_{Guid.NewGuid():N}";
-        await ExecuteOnServerAsync($"CREATE DATABASE {name}", cancellationToken);
+        ExecuteOnServer($"CREATE DATABASE {name}");
         return new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = name }.ConnectionString;
     }
 
     /// <summary>
-    /// Drops a database made by <see cref="CreateDatabaseAsync"/>, even while connections to it are still open.
+    /// Drops a database made by <see cref="CreateDatabase"/>, even while connections to it are still open.
     /// Refuses any other database name, so a wrong connection string can never drop real data.
     /// </summary>
-    public static async Task DropDatabaseAsync(string connectionString, CancellationToken cancellationToken = default)
+    public static void DropDatabase(string connectionString)
     {
         var name = new NpgsqlConnectionStringBuilder(connectionString).Database ?? "";
         if (!TestDatabaseName().IsMatch(name))
         {
-            throw new ArgumentException($"'{name}' is not a database made by {nameof(CreateDatabaseAsync)}", nameof(connectionString));
+            throw new ArgumentException($"'{name}' is not a database made by {nameof(CreateDatabase)}", nameof(connectionString));
         }
         // Idle pooled connections would otherwise be cut by the drop and fail the next test that takes one.
         using (var pooled = new NpgsqlConnection(connectionString))
         {
             NpgsqlConnection.ClearPool(pooled);
         }
-        await ExecuteOnServerAsync($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", cancellationToken);
+        ExecuteOnServer($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
     }
 
-    private static async Task ExecuteOnServerAsync(string sql, CancellationToken cancellationToken)
+    // Synchronous: test classes create their database in a constructor.
+    private static void ExecuteOnServer(string sql)
     {
-        await using var connection = new NpgsqlConnection(ServerConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        using var connection = new NpgsqlConnection(ServerConnectionString);
+        connection.Open();
+        using var command = new NpgsqlCommand(sql, connection);
+        command.ExecuteNonQuery();
     }
 
     private static string? ProbeOnce()
