@@ -52,6 +52,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         };
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        // One loopback client sends all the load: the per-client limits stay in the pipeline but do not bind.
+        start.Environment["PostService__RateLimit__ReadsPerWindow"] = "10000000";
+        start.Environment["PostService__RateLimit__WritesPerWindow"] = "10000000";
         foreach (var (key, value) in settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
