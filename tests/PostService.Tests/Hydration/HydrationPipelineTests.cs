@@ -145,6 +145,19 @@ public abstract class HydrationPipelineTests(DatabaseProvider provider) : IAsync
         Assert.Equal(4, _appView.Calls.Count);
     }
 
+    /// <summary>A service whose posts have two attempts of one call each, having ingested <paramref name="uris"/> in one retrieval.</summary>
+    private async Task<PostServiceFactory> StartWithTwoAttemptsAsync(params string[] uris)
+    {
+        var service = HydratingService.Start(_appView, new Dictionary<string, string?>
+        {
+            ["PostService:Hydration:MaxAttempts"] = "2",
+            ["PostService:AppView:MaxRetries"] = "0",
+        }, provider: provider);
+        var retrieval = uris.Aggregate(new RetrievalBuilder(), (builder, uri) => builder.WithPost(uri));
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrieval))).EnsureSuccessStatusCode();
+        return service;
+    }
+
     [DatabaseFact]
     public async Task AnOutageLongerThanEveryAttemptStillEndsWithThePostsOk()
     {
@@ -154,13 +167,7 @@ public abstract class HydrationPipelineTests(DatabaseProvider provider) : IAsync
         {
             _appView.Script.Enqueue(FakeResponse.Status(503));
         }
-        using var service = HydratingService.Start(_appView, new Dictionary<string, string?>
-        {
-            ["PostService:Hydration:MaxAttempts"] = "2",
-            ["PostService:AppView:MaxRetries"] = "0",
-        }, provider: provider);
-
-        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(Uri("outlasting1")).WithPost(Uri("outlasting2"))))).EnsureSuccessStatusCode();
+        using var service = await StartWithTwoAttemptsAsync(Uri("outlasting1"), Uri("outlasting2"));
 
         await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE hydration_status = 'ok'") == 2,
             "both posts hydrate once the AppView is back, though the outage outlasted their attempts", TimeSpan.FromSeconds(60));
@@ -173,13 +180,7 @@ public abstract class HydrationPipelineTests(DatabaseProvider provider) : IAsync
         _appView.AddPost(Uri("healthy"));
         _appView.AddPost(Uri("poison"));
         _appView.FailWhenContains(Uri("poison"), 500);
-        using var service = HydratingService.Start(_appView, new Dictionary<string, string?>
-        {
-            ["PostService:Hydration:MaxAttempts"] = "2",
-            ["PostService:AppView:MaxRetries"] = "0",
-        }, provider: provider);
-
-        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(Uri("healthy")).WithPost(Uri("poison"))))).EnsureSuccessStatusCode();
+        using var service = await StartWithTwoAttemptsAsync(Uri("healthy"), Uri("poison"));
 
         await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE hydration_status = 'error' AND attempts = 2 AND next_attempt_at IS NULL") == 1,
             "the failing post waits for a forced run after its attempts", TimeSpan.FromSeconds(60));
