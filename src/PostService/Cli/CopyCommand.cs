@@ -54,6 +54,14 @@ internal static class CopyCommand
         var copy = new PostgresCopy(
             (SqliteConnectionFactory)sourceHost.Services.GetRequiredService<IDbConnectionFactory>(),
             (PostgresConnectionFactory)targetHost.Services.GetRequiredService<IDbConnectionFactory>());
+        if (await copy.OrphanedRequestIdsAsync(cancellationToken) is { Count: > 0 } orphaned)
+        {
+            await environment.Error.WriteLineAsync(
+                $"error: feed_request_posts in {file} has rows for {orphaned.Count} request ids with no feed_requests row " +
+                $"({string.Join(", ", orphaned.Take(10))}{(orphaned.Count > 10 ? ", ..." : "")}); PostgreSQL enforces that reference. " +
+                "Add the missing requests to the file, or delete those rows from it, then copy again. Nothing was copied.");
+            return ExitCodes.Failed;
+        }
         if (await copy.TargetHoldsOtherDataAsync(cancellationToken))
         {
             await environment.Error.WriteLineAsync(

@@ -27,7 +27,14 @@ public sealed class FeedRequestsRepository(IDbConnectionFactory connections)
         VALUES (@RequestId, @PostIndex, @PostUri, to_json_doc(@PostJson))
         """;
 
-    // PostgreSQL: a whole batch in three statements over arrays; the posts cascade with their request.
+    // PostgreSQL: a whole batch in three statements over arrays; the posts cascade with their request. First the ids
+    // are locked (in order, so batches cannot deadlock): two replicas storing the same retrieval at once take turns,
+    // the second replacing the first, instead of both inserting it and one failing on the key.
+    private const string LockRequestIds = """
+        SELECT pg_advisory_xact_lock(7316003, (ids.request_id % 2147483647)::int)
+        FROM (SELECT request_id FROM unnest(@RequestIds) AS request_id ORDER BY request_id) ids
+        """;
+
     private const string DeleteRequestsBulk = "DELETE FROM feed_requests WHERE request_id = ANY(@RequestIds)";
 
     private const string InsertRequestsBulk = """
@@ -79,6 +86,7 @@ public sealed class FeedRequestsRepository(IDbConnectionFactory connections)
         if (dialect.IsPostgres)
         {
             var requestIds = requests.Select(request => request.RequestId).ToArray();
+            await connection.ExecuteAsync(LockRequestIds, new { RequestIds = requestIds }, transaction);
             var replaced = await connection.ExecuteAsync(DeleteRequestsBulk, new { RequestIds = requestIds }, transaction);
             await connection.ExecuteAsync(InsertRequestsBulk, new
             {

@@ -42,6 +42,12 @@ public sealed class PostgresCopy(SqliteConnectionFactory source, PostgresConnect
 
     private const string CountOtherSources = "SELECT count(*) FROM copy_progress WHERE source <> @Source";
 
+    private const string SelectOrphanedRequestIds = """
+        SELECT DISTINCT request_id FROM feed_request_posts f
+        WHERE NOT EXISTS (SELECT 1 FROM feed_requests r WHERE r.request_id = f.request_id)
+        ORDER BY request_id
+        """;
+
     /// <summary>The tables, parents first, with the columns copied and their PostgreSQL types; the first column is the key.</summary>
     private static readonly CopiedTable[] Tables =
     [
@@ -93,6 +99,13 @@ public sealed class PostgresCopy(SqliteConnectionFactory source, PostgresConnect
         }
         return false;
     }
+
+    /// <summary>
+    /// Request ids that served rows of the file point to but that have no <c>feed_requests</c> row (an older tool's
+    /// leftovers, which SQLite keeps). PostgreSQL enforces the reference, so the copy cannot take them as they are.
+    /// </summary>
+    public async Task<IReadOnlyList<long>> OrphanedRequestIdsAsync(CancellationToken cancellationToken) =>
+        await source.QueryListAsync<long>(SelectOrphanedRequestIds, null, cancellationToken);
 
     /// <summary>Copies every table, reporting after each chunk; resumes where an earlier copy of the same file stopped.</summary>
     public async Task CopyAsync(int chunkRows, IProgress<CopyProgress> progress, CancellationToken cancellationToken)

@@ -21,6 +21,9 @@ public sealed class HydrationEngine
     private const int MaxErrorLength = 1_000;
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromDays(1);
 
+    // With no call answered for this long, failures are taken for an outage of the AppView.
+    private static readonly TimeSpan OutageAfter = TimeSpan.FromMinutes(1);
+
     private readonly IAppViewClient _appView;
     private readonly HydrationRepository _posts;
     private readonly HydrationRunsRepository _runs;
@@ -30,6 +33,7 @@ public sealed class HydrationEngine
     private readonly ILogger<HydrationEngine> _logger;
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _slots;
+    private long _lastAnswerTicks;
     private long _apiCalls, _hydrated, _notFound, _errors, _skippedCached, _retries, _rateLimited;
     private long _resumeAtTicks;
 
@@ -373,6 +377,10 @@ public sealed class HydrationEngine
         {
             var started = _time.GetTimestamp();
             var result = await _appView.GetPostsAsync(uris, cancellationToken);
+            if (result is GetPostsResult.Success or GetPostsResult.BadRequest)
+            {
+                Interlocked.Exchange(ref _lastAnswerTicks, _time.GetUtcNow().UtcTicks);
+            }
             var sent = result is GetPostsResult.Deferred ? result.Retries : 1 + result.Retries;
             run.AddApiCalls(sent, result.Retries);
             Interlocked.Add(ref _apiCalls, sent);
@@ -406,7 +414,11 @@ public sealed class HydrationEngine
                     return;
                 case GetPostsResult.Failed failed:
                     LastError = $"{_time.GetUtcNow():O} {failed.Reason}";
-                    await RecordFailuresAsync(run, uris, failed.Reason, permanent: false, cancellationToken);
+                    // No call answered for a while: the AppView is down, not these posts. An outage must not use up their
+                    // attempts, or they would wait for a forced run after it.
+                    var outage = Interlocked.Read(ref _lastAnswerTicks) < (_time.GetUtcNow() - OutageAfter).UtcTicks;
+                    await RecordFailuresAsync(run, uris, outage ? $"AppView unavailable, not counted as an attempt: {failed.Reason}" : failed.Reason,
+                        permanent: false, cancellationToken, countAsAttempt: !outage);
                     return;
             }
         }
@@ -456,17 +468,20 @@ public sealed class HydrationEngine
 
     /// <summary>
     /// Marks posts <c>error</c>. A transient failure is retried later with a doubling delay until the attempts
-    /// run out; a permanent one (the AppView rejects the URI) waits for a forced run.
+    /// run out; a permanent one (the AppView rejects the URI) waits for a forced run. A failure during an outage
+    /// (<paramref name="countAsAttempt"/> false) is retried after the first delay and leaves the attempts as they were.
     /// </summary>
-    private async Task RecordFailuresAsync(HydrationRun run, IReadOnlyList<string> uris, string reason, bool permanent, CancellationToken cancellationToken)
+    private async Task RecordFailuresAsync(
+        HydrationRun run, IReadOnlyList<string> uris, string reason, bool permanent, CancellationToken cancellationToken, bool countAsAttempt = true)
     {
         var states = await _posts.GetStatesAsync(uris.ToList(), cancellationToken);
         var now = _time.GetUtcNow();
         var error = reason.Length <= MaxErrorLength ? reason : reason[..MaxErrorLength];
         var failures = uris.Select(uri =>
         {
-            var attempts = permanent ? _options.MaxAttempts : (states.TryGetValue(uri, out var state) ? state.Attempts : 0) + 1;
-            var retryAt = attempts < _options.MaxAttempts ? DbTime.ToText(now + Backoff(attempts)) : null;
+            var before = states.TryGetValue(uri, out var state) ? state.Attempts : 0;
+            var attempts = permanent ? _options.MaxAttempts : countAsAttempt ? before + 1 : before;
+            var retryAt = attempts < _options.MaxAttempts ? DbTime.ToText(now + Backoff(countAsAttempt ? attempts : 1)) : null;
             return new PostFailure(uri, HydrationStatus.Error, error, attempts, retryAt, DbTime.ToText(now));
         }).ToList();
         await _posts.RecordAsync([], failures, cancellationToken);

@@ -273,4 +273,27 @@ public abstract class FeedRetrievalsEndpointsTests(DatabaseProvider provider) : 
         Assert.Equal(requests * 5 + sharedUris.Length, _service.Count("SELECT count(*) FROM posts"));
         Assert.Equal(0, _service.Count("SELECT count(*) FROM (SELECT request_id, post_uri FROM feed_request_posts GROUP BY 1, 2 HAVING count(*) > 1) repeated"));
     }
+
+    [DatabaseFact]
+    public async Task ConcurrentResendsOfOneRetrievalLeaveOneWholeVersion()
+    {
+        const long id = 777;
+        var versions = Enumerable.Range(0, 12)
+            .Select(version => Enumerable.Range(0, 6).Select(post => RetrievalBuilder.PostUri($"v{version}p{post}")).Append(RetrievalBuilder.PostUri("shared")).ToArray())
+            .ToArray();
+
+        var answers = await Task.WhenAll(versions.Select(async uris =>
+        {
+            using var http = _service.CreateClient();
+            var retrieval = uris.Aggregate(new RetrievalBuilder().WithId(id), (builder, uri) => builder.WithPost(uri));
+            return (await _service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrieval), http)).StatusCode;
+        }));
+
+        Assert.All(answers, status => Assert.Equal(HttpStatusCode.OK, status));
+        Assert.Equal(1, _service.Count("SELECT count(*) FROM feed_requests WHERE request_id = @id", new { id }));
+        using var db = _service.OpenDatabase();
+        var stored = db.Query<string>("SELECT post_uri FROM feed_request_posts WHERE request_id = @id ORDER BY post_uri", new { id }).ToList();
+        Assert.Contains(versions, version => version.Order(StringComparer.Ordinal).SequenceEqual(stored));
+        Assert.Equal(versions.Sum(version => version.Length - 1) + 1, _service.Count("SELECT count(*) FROM posts"));
+    }
 }

@@ -134,13 +134,57 @@ public abstract class HydrationPipelineTests(DatabaseProvider provider) : IAsync
         {
             var row = db.QuerySingle<(long Attempts, string NextAttemptAt, string Error)>(
                 "SELECT attempts, next_attempt_at, hydration_error FROM posts WHERE post_uri = @uri", new { uri = Uri("flaky") });
-            Assert.Equal(1, row.Attempts);
+            // No call had been answered: an outage, which uses up no attempt.
+            Assert.Equal(0, row.Attempts);
             Assert.False(string.IsNullOrEmpty(row.NextAttemptAt));
             Assert.Contains("503", row.Error);
+            Assert.Contains("AppView unavailable", row.Error);
         }
 
         await Eventually.TrueAsync(() => Status(service, Uri("flaky")) == "ok", "the retry succeeds", TimeSpan.FromSeconds(15));
         Assert.Equal(4, _appView.Calls.Count);
+    }
+
+    /// <summary>A service whose posts have two attempts of one call each, having ingested <paramref name="uris"/> in one retrieval.</summary>
+    private async Task<PostServiceFactory> StartWithTwoAttemptsAsync(params string[] uris)
+    {
+        var service = HydratingService.Start(_appView, new Dictionary<string, string?>
+        {
+            ["PostService:Hydration:MaxAttempts"] = "2",
+            ["PostService:AppView:MaxRetries"] = "0",
+        }, provider: provider);
+        var retrieval = uris.Aggregate(new RetrievalBuilder(), (builder, uri) => builder.WithPost(uri));
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrieval))).EnsureSuccessStatusCode();
+        return service;
+    }
+
+    [DatabaseFact]
+    public async Task AnOutageLongerThanEveryAttemptStillEndsWithThePostsOk()
+    {
+        _appView.AddPost(Uri("outlasting1"));
+        _appView.AddPost(Uri("outlasting2"));
+        for (var i = 0; i < 12; i++)
+        {
+            _appView.Script.Enqueue(FakeResponse.Status(503));
+        }
+        using var service = await StartWithTwoAttemptsAsync(Uri("outlasting1"), Uri("outlasting2"));
+
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE hydration_status = 'ok'") == 2,
+            "both posts hydrate once the AppView is back, though the outage outlasted their attempts", TimeSpan.FromSeconds(60));
+        Assert.True(_appView.Calls.Count(call => call.Status == 503) > 2, "the outage lasted longer than the attempts allow");
+    }
+
+    [DatabaseFact]
+    public async Task APostThatFailsWhileOthersHydrateUsesUpItsAttempts()
+    {
+        _appView.AddPost(Uri("healthy"));
+        _appView.AddPost(Uri("poison"));
+        _appView.FailWhenContains(Uri("poison"), 500);
+        using var service = await StartWithTwoAttemptsAsync(Uri("healthy"), Uri("poison"));
+
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE hydration_status = 'error' AND attempts = 2 AND next_attempt_at IS NULL") == 1,
+            "the failing post waits for a forced run after its attempts", TimeSpan.FromSeconds(60));
+        Assert.Equal("ok", Status(service, Uri("healthy")));
     }
 
     [DatabaseFact]
