@@ -11,7 +11,7 @@ public sealed record RetrievalRows(IReadOnlyList<FeedRequestRow> Requests, IRead
 public sealed record RetrievalWrite(int Replaced, IReadOnlyList<string> NewUris);
 
 /// <summary>
-/// Writes requests with group commit: requests that arrive while a transaction is being written wait, and the next
+/// Writes requests. On SQLite (one writer at a time) with group commit: requests that arrive while a transaction is being written wait, and the next
 /// writer stores all of them, each in turn as if alone, in one transaction. A commit's cost (the fsync, the WAL frames of
 /// pages several requests touch, the checkpoint) was as large as storing a request's rows, so concurrent clients share
 /// it instead of queueing for one each. Every request still returns only after the transaction holding it committed;
@@ -27,6 +27,12 @@ public sealed class RetrievalWriter(IDbConnectionFactory connections)
 
     public async Task<RetrievalWrite> WriteAsync(RetrievalRows rows, CancellationToken cancellationToken)
     {
+        if (connections.Dialect.IsPostgres)
+        {
+            // PostgreSQL takes concurrent writers and flushes concurrent commits together itself; a shared transaction
+            // would only take row and id locks out of the sorted order that keeps replicas from deadlocking.
+            return await connections.WriteAsync((connection, transaction) => StoreAsync(connection, transaction, rows), cancellationToken);
+        }
         var pending = new Pending(rows);
         _waiting.Enqueue(pending);
         try
