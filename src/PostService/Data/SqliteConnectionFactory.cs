@@ -13,7 +13,9 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
 {
     private readonly string _connectionString;
     private readonly string _pragmas;
+    private static readonly object Prepared = new();
     private readonly SemaphoreSlim _writerGate = new(1, 1);
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _prepared = [];
 
     public SqliteConnectionFactory(IOptions<DatabaseOptions> options)
     {
@@ -45,7 +47,13 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
         try
         {
             await connection.OpenAsync(cancellationToken);
-            await ExecuteAsync(connection, _pragmas, cancellationToken);
+            // Pragmas stay with the native connection, which the pool hands out again: set them once per native
+            // connection (a read then costs no extra statement). Functions go with the managed object: every time.
+            if (connection.Handle is { } handle && !_prepared.TryGetValue(handle, out _))
+            {
+                await ExecuteAsync(connection, _pragmas, cancellationToken);
+                _prepared.AddOrUpdate(handle, Prepared);
+            }
             AddDialectFunctions(connection);
             return connection;
         }
