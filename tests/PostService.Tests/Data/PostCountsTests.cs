@@ -1,8 +1,8 @@
+using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using PostService.Data;
-using Dapper;
-using PostService.Tests.Builders;
 using PostService.Options;
+using PostService.Tests.Builders;
 using PostService.Tests.Infrastructure;
 
 namespace PostService.Tests.Data;
@@ -12,6 +12,7 @@ public abstract class PostCountsTests(DatabaseProvider provider) : IDisposable
     public sealed class OnSqlite() : PostCountsTests(DatabaseProvider.Sqlite);
 
     public sealed class OnPostgres() : PostCountsTests(DatabaseProvider.Postgres), IRunsOnPostgres;
+
     private readonly PostServiceFactory _service = new(provider: provider);
 
     public void Dispose() => _service.Dispose();

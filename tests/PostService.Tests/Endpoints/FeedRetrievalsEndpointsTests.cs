@@ -1,7 +1,7 @@
 using System.Net;
 using Dapper;
-using PostService.Tests.Builders;
 using PostService.Options;
+using PostService.Tests.Builders;
 using PostService.Tests.Infrastructure;
 
 namespace PostService.Tests.Endpoints;
@@ -11,6 +11,7 @@ public abstract class FeedRetrievalsEndpointsTests(DatabaseProvider provider) : 
     public sealed class OnSqlite() : FeedRetrievalsEndpointsTests(DatabaseProvider.Sqlite);
 
     public sealed class OnPostgres() : FeedRetrievalsEndpointsTests(DatabaseProvider.Postgres), IRunsOnPostgres;
+
     private readonly PostServiceFactory _service = new(provider: provider);
 
     public void Dispose() => _service.Dispose();

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using PostService.Tests.Builders;
 using PostService.Options;
+using PostService.Tests.Builders;
 using PostService.Tests.Infrastructure;
 
 namespace PostService.Tests.Endpoints;
@@ -10,6 +10,7 @@ public abstract class HydrationEndpointsTests(DatabaseProvider provider) : IDisp
     public sealed class OnSqlite() : HydrationEndpointsTests(DatabaseProvider.Sqlite);
 
     public sealed class OnPostgres() : HydrationEndpointsTests(DatabaseProvider.Postgres), IRunsOnPostgres;
+
     private readonly PostServiceFactory _service = new(provider: provider);
 
     public void Dispose() => _service.Dispose();

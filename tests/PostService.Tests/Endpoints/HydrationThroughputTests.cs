@@ -1,8 +1,8 @@
 using System.Net;
 using Dapper;
 using PostService.Data;
-using PostService.Tests.Builders;
 using PostService.Options;
+using PostService.Tests.Builders;
 using PostService.Tests.Infrastructure;
 
 namespace PostService.Tests.Endpoints;
@@ -12,6 +12,7 @@ public abstract class HydrationThroughputTests(DatabaseProvider provider) : IDis
     public sealed class OnSqlite() : HydrationThroughputTests(DatabaseProvider.Sqlite);
 
     public sealed class OnPostgres() : HydrationThroughputTests(DatabaseProvider.Postgres), IRunsOnPostgres;
+
     private readonly PostServiceFactory _service = new(provider: provider);
 
     public void Dispose() => _service.Dispose();

@@ -4,8 +4,8 @@ using System.Threading.Channels;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using PostService.Hydration;
-using PostService.Tests.Builders;
 using PostService.Options;
+using PostService.Tests.Builders;
 using PostService.Tests.Infrastructure;
 
 namespace PostService.Tests.Hydration;
@@ -15,6 +15,7 @@ public abstract class HydrationPipelineTests(DatabaseProvider provider) : IAsync
     public sealed class OnSqlite() : HydrationPipelineTests(DatabaseProvider.Sqlite);
 
     public sealed class OnPostgres() : HydrationPipelineTests(DatabaseProvider.Postgres), IRunsOnPostgres;
+
     private FakeAppView _appView = null!;
 
     public async Task InitializeAsync() => _appView = await FakeAppView.StartAsync();
