@@ -32,7 +32,7 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
             DefaultTimeout = Math.Max(1, settings.BusyTimeoutMs / 1000),
         }.ToString();
         // journal_mode is stored in the file; busy_timeout and synchronous are per connection.
-        _pragmas = $"PRAGMA journal_mode=WAL; PRAGMA busy_timeout={settings.BusyTimeoutMs}; PRAGMA synchronous={settings.Synchronous.ToUpperInvariant()};";
+        _pragmas = $"PRAGMA journal_mode=WAL; PRAGMA busy_timeout={settings.BusyTimeoutMs}; PRAGMA synchronous={settings.Synchronous.ToUpperInvariant()}; PRAGMA wal_autocheckpoint={settings.WalAutoCheckpointPages};";
     }
 
     public string FilePath { get; }

@@ -33,6 +33,15 @@ public sealed class DatabaseOptions
     [RegularExpression("^(?i)(OFF|NORMAL|FULL|EXTRA)$")]
     public string Synchronous { get; set; } = "FULL";
 
+    /// <summary>
+    /// SQLite: WAL pages written before a commit also copies them into the database file (a checkpoint). Ingestion
+    /// commits often and touches the same index pages again and again; checkpointing every 10,000 pages (about 40 MB)
+    /// instead of SQLite's 1,000 writes each page once where it would write it up to ten times, in the writer's path
+    /// (measured: HTTP ingestion 16,000 → 23,000 posts/s). The WAL file grows to about that size.
+    /// </summary>
+    [Range(100, 1_000_000)]
+    public int WalAutoCheckpointPages { get; set; } = 10_000;
+
     /// <summary>Apply pending schema migrations when the service starts.</summary>
     public bool MigrateOnStart { get; set; } = true;
 }

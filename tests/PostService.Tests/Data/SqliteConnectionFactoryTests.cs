@@ -25,6 +25,7 @@ public sealed class SqliteConnectionFactoryTests : IDisposable
             Assert.Equal(2, await connection.ExecuteScalarAsync<long>("PRAGMA synchronous")); // FULL
             Assert.Equal(10_000, await connection.ExecuteScalarAsync<long>("PRAGMA busy_timeout"));
             Assert.Equal(1, await connection.ExecuteScalarAsync<long>("PRAGMA foreign_keys"));
+            Assert.Equal(10_000, await connection.ExecuteScalarAsync<long>("PRAGMA wal_autocheckpoint"));
             Assert.Equal("2026-11-21T10:00:00.000Z", await connection.ExecuteScalarAsync<string>("SELECT ts_text(to_ts('2026-11-21T10:00:00.000Z'))"));
         }
     }
