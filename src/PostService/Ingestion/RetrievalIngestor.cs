@@ -14,12 +14,11 @@ public sealed class RetrievalIngestor(RetrievalWriter writer, HydrationQueue que
     {
         var retrievals = batch.Retrievals;
         var receivedAt = DbTime.ToText(time.GetUtcNow());
-        // The parser has refused a batch with two different retrievals under one id; identical copies are stored once.
-        var latest = retrievals.DistinctBy(retrieval => retrieval.Id).ToList();
-        var requests = latest.Select(retrieval => new FeedRequestRow(
+        // Ids are distinct: the parser keeps one of identical copies and refuses two different retrievals under one id.
+        var requests = retrievals.Select(retrieval => new FeedRequestRow(
             retrieval.Id, retrieval.RequesterDid, retrieval.Algo, retrieval.Timestamp, retrieval.PostsJson, receivedAt)).ToList();
-        var servedRows = latest.SelectMany(ServedRows).ToList();
-        var cids = CidsServed(latest);
+        var servedRows = retrievals.SelectMany(ServedRows).ToList();
+        var cids = CidsServed(retrievals);
         var served = servedRows.Where(row => row.PostUri is not null)
             .Select(row => row.PostUri!).Distinct(StringComparer.Ordinal)
             .Select(uri => new NewPost(uri, cids.GetValueOrDefault(uri), AtUri.CheckPostUri(uri).Reason))
