@@ -1,8 +1,6 @@
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using PostService.Data.Migrations;
 using PostService.Hosting;
 using PostService.Ingestion;
+using PostService.Storage.Migrations;
 
 namespace PostService.Bench;
 

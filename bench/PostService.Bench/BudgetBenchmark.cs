@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using Dapper;
-using Microsoft.Extensions.DependencyInjection;
-using PostService.Data;
 using PostService.Hydration;
+using PostService.Storage;
 using PostService.Tests.Infrastructure;
 
 namespace PostService.Bench;

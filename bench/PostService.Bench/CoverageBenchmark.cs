@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Microsoft.Extensions.DependencyInjection;
-using PostService.Data;
+using PostService.Hydration;
+using PostService.Storage;
 
 namespace PostService.Bench;
 

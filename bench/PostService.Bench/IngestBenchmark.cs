@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
 using PostService.Ingestion;
-using PostService.Options;
 
 namespace PostService.Bench;
 

@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.DependencyInjection;
-using PostService.Data;
+using PostService.Storage;
 
 namespace PostService.Bench;
 

@@ -1,5 +1,5 @@
 using Dapper;
-using PostService.Data;
+using PostService.Storage;
 
 namespace PostService.Bench;
 

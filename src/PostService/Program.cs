@@ -1,6 +1,10 @@
 using PostService.Cli;
-using PostService.Endpoints;
+using PostService.Dashboard;
+using PostService.FeedRequests;
 using PostService.Hosting;
+using PostService.Hydration;
+using PostService.Ingestion;
+using PostService.Posts;
 
 // No verb, or `serve`: the web service below. `migrate`, `hydrate` and `report` work on a database file and exit (Cli/).
 return await PostServiceCli.RunAsync(args, new CliEnvironment(ServeAsync));

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging.Console;
 using PostService.Hosting;
-using PostService.Options;
+using PostService.Storage;
 
 namespace PostService.Cli;
 

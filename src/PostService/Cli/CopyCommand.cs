@@ -1,8 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using PostService.Data;
-using PostService.Data.Migrations;
-using PostService.Options;
+using PostService.Storage;
+using PostService.Storage.Migrations;
 using Spectre.Console;
 
 namespace PostService.Cli;

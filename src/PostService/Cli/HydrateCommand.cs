@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using PostService.Contracts;
-using PostService.Data.Migrations;
 using PostService.Hydration;
+using PostService.Storage;
+using PostService.Storage.Migrations;
 using Spectre.Console;
 
 namespace PostService.Cli;
@@ -57,7 +57,7 @@ internal static class HydrateCommand
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
         using var host = CliHost.Build(database, environment);
-        var store = database ?? host.Services.GetRequiredService<PostService.Data.IDbConnectionFactory>().Description;
+        var store = database ?? host.Services.GetRequiredService<IDbConnectionFactory>().Description;
         var migration = await host.Services.GetRequiredService<Migrator>().MigrateAsync(stop.Token);
         if (migration.Applied.Count > 0)
         {

@@ -1,6 +1,6 @@
 using System.CommandLine;
-using PostService.Data;
-using PostService.Data.Migrations;
+using PostService.Storage;
+using PostService.Storage.Migrations;
 using Spectre.Console;
 
 namespace PostService.Cli;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
-using PostService.Data.Migrations;
+using PostService.Storage.Migrations;
 
 namespace PostService.Cli;
 

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using PostService.Contracts;
-using PostService.Data;
-using PostService.Data.Migrations;
 using PostService.Hosting;
+using PostService.Hydration;
+using PostService.Storage;
+using PostService.Storage.Migrations;
 using Spectre.Console;
 
 namespace PostService.Cli;
@@ -28,7 +28,7 @@ internal static class ReportCommand
     private static async Task<int> RunAsync(string? database, bool json, CliEnvironment environment, CancellationToken cancellationToken)
     {
         using var host = CliHost.Build(database, environment);
-        var store = database ?? host.Services.GetRequiredService<PostService.Data.IDbConnectionFactory>().Description;
+        var store = database ?? host.Services.GetRequiredService<IDbConnectionFactory>().Description;
         if ((await host.Services.GetRequiredService<Migrator>().PlanAsync(cancellationToken)).Steps.Count > 0)
         {
             await environment.Error.WriteLineAsync($"error: {store} needs migrating first: postservice migrate{(database is null ? "" : $" --db {database}")}");

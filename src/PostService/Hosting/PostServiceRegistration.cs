@@ -3,13 +3,15 @@ using System.Text.Json.Serialization;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using PostService.Data;
-using PostService.Data.Migrations;
+using PostService.FeedRequests;
 using PostService.Hydration;
-using PostService.Hydration.AppView;
 using PostService.Ingestion;
-using PostService.Options;
+using PostService.Posts;
 using PostService.Security;
+using PostService.Storage;
+using PostService.Storage.Migrations;
+using PostService.Upstream.AppView;
+using PostService.Upstream.Budget;
 
 namespace PostService.Hosting;
 

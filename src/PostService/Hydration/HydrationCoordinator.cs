@@ -1,4 +1,4 @@
-using PostService.Data;
+using PostService.Storage;
 
 namespace PostService.Hydration;
 

@@ -2,10 +2,9 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
-using PostService.Contracts;
-using PostService.Data;
-using PostService.Hydration.AppView;
-using PostService.Options;
+using PostService.Posts;
+using PostService.Storage;
+using PostService.Upstream.AppView;
 
 namespace PostService.Hydration;
 

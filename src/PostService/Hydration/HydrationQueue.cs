@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
-using PostService.Options;
 
 namespace PostService.Hydration;
 

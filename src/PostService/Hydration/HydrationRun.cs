@@ -1,4 +1,4 @@
-using PostService.Contracts;
+using PostService.Storage;
 
 namespace PostService.Hydration;
 
@@ -55,8 +55,8 @@ public sealed class HydrationRun(RunSpec spec)
         Trigger = Spec.Trigger,
         Force = Spec.Force,
         Refresh = Spec.Refresh,
-        StartedAt = Data.DbTime.ToText(StartedAt),
-        FinishedAt = finishedAt is null ? null : Data.DbTime.ToText(finishedAt.Value),
+        StartedAt = DbTime.ToText(StartedAt),
+        FinishedAt = finishedAt is null ? null : DbTime.ToText(finishedAt.Value),
         Status = Status,
         Attempted = Attempted,
         Hydrated = Interlocked.Read(ref _hydrated),

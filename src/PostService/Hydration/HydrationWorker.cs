@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using PostService.Options;
 
 namespace PostService.Hydration;
 
@@ -14,9 +13,9 @@ public sealed class HydrationWorker(
     HydrationEngine engine,
     HydrationQueue queue,
     HydrationCoordinator coordinator,
-    Data.HydrationRepository posts,
-    Data.HydrationRunsRepository runs,
-    Data.CoverageQueries coverage,
+    HydrationRepository posts,
+    HydrationRunsRepository runs,
+    CoverageQueries coverage,
     IOptions<HydrationOptions> options,
     TimeProvider time,
     ILogger<HydrationWorker> logger) : BackgroundService

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using PostService.Data;
-using PostService.Options;
+using PostService.Atproto;
+using PostService.Storage;
 
 namespace PostService.Ingestion;
 

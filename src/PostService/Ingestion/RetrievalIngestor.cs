@@ -1,6 +1,8 @@
-using PostService.Contracts;
-using PostService.Data;
+using PostService.Atproto;
+using PostService.FeedRequests;
 using PostService.Hydration;
+using PostService.Posts;
+using PostService.Storage;
 
 namespace PostService.Ingestion;
 

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
-using PostService.Data;
+using PostService.FeedRequests;
+using PostService.Posts;
+using PostService.Storage;
 
 namespace PostService.Ingestion;
 

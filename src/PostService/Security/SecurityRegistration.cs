@@ -1,5 +1,3 @@
-using PostService.Options;
-
 namespace PostService.Security;
 
 /// <summary>API keys and inbound rate limits (correlation ids come first in the pipeline: <see cref="CorrelationId"/>).</summary>

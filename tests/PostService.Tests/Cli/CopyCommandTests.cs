@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using PostService.Cli;
-using PostService.Options;
+using PostService.Storage;
 using PostService.Tests.Builders;
 using PostService.Tests.Infrastructure;
 
@@ -109,7 +109,7 @@ public sealed class CopyCommandTests : IRunsOnPostgres, IDisposable
     };
 
     private static string Instant(string time) =>
-        PostService.Data.DbTime.TryParse(time, out var instant) ? PostService.Data.DbTime.ToText(instant) : time;
+        DbTime.TryParse(time, out var instant) ? DbTime.ToText(instant) : time;
 
     private static object? ParsedOrText(string json)
     {

@@ -2,8 +2,8 @@ using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using PostService.Cli;
-using PostService.Data;
-using PostService.Data.Migrations;
+using PostService.Storage;
+using PostService.Storage.Migrations;
 using PostService.Tests.Builders;
 using PostService.Tests.Infrastructure;
 

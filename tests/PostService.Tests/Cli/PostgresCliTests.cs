@@ -1,5 +1,5 @@
 using PostService.Cli;
-using PostService.Options;
+using PostService.Storage;
 using PostService.Tests.Infrastructure;
 
 namespace PostService.Tests.Cli;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Dapper;
 using Microsoft.Playwright;
-using PostService.Data;
+using PostService.Storage;
 using PostService.Tests.Builders;
 using PostService.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;

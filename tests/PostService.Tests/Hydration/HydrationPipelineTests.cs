@@ -4,7 +4,7 @@ using System.Threading.Channels;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using PostService.Hydration;
-using PostService.Options;
+using PostService.Storage;
 using PostService.Tests.Builders;
 using PostService.Tests.Infrastructure;
 

@@ -1,5 +1,5 @@
 using System.Net.Http.Json;
-using PostService.Options;
+using PostService.Storage;
 using PostService.Tests.Builders;
 using PostService.Tests.Infrastructure;
 

@@ -1,4 +1,4 @@
-using PostService.Options;
+using PostService.Storage;
 
 namespace PostService.Tests.Infrastructure;
 

@@ -2,8 +2,7 @@ using System.Data.Common;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Npgsql;
-using PostService.Data;
-using PostService.Options;
+using PostService.Storage;
 
 namespace PostService.Tests.Infrastructure;
 

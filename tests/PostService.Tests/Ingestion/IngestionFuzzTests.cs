@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.Logging;
-using PostService.Options;
+using PostService.Storage;
 using PostService.Tests.Infrastructure;
 using Xunit.Abstractions;
 

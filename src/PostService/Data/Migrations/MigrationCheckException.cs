@@ -1,4 +1,0 @@
-namespace PostService.Data.Migrations;
-
-/// <summary>A step counted rows before and after its change and they differ: its transaction is rolled back.</summary>
-public sealed class MigrationCheckException(string message) : Exception(message);

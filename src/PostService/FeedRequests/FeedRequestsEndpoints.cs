@@ -1,0 +1,77 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using PostService.Http;
+using PostService.Posts;
+using PostService.Security;
+using PostService.Storage;
+
+namespace PostService.FeedRequests;
+
+public static class FeedRequestsEndpoints
+{
+    public static IEndpointRouteBuilder MapFeedRequestsEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/feed-requests").WithTags("Feed requests").WithApiAccess(ApiAccess.Read);
+        group.MapGet("/", ListFeedRequests)
+            .WithName("ListFeedRequests")
+            .WithSummary("A page of feed requests, optionally by requester and time range")
+            .WithDescription("since is inclusive, until exclusive (ISO-8601). Ordered by request id; pass next_cursor back as cursor.");
+        group.MapGet("/{id:long}", GetFeedRequest)
+            .WithName("GetFeedRequest")
+            .WithSummary("One feed request with its posts in position order, joined with each post's author");
+        return routes;
+    }
+
+    public static async Task<Results<Ok<FeedRequestDetail>, ProblemHttpResult>> GetFeedRequest(
+        long id, FeedRequestsRepository requests, CancellationToken cancellationToken)
+    {
+        var request = await requests.GetAsync(id, cancellationToken);
+        return request is null
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Feed request not found",
+                detail: $"No feed request with id {id} has been stored.")
+            : TypedResults.Ok(request);
+    }
+
+    public static async Task<Results<Ok<Page<FeedRequestSummary>>, ProblemHttpResult>> ListFeedRequests(
+        FeedRequestsRepository requests,
+        [FromQuery(Name = "requester_did")] string? requesterDid,
+        string? since,
+        string? until,
+        int? limit,
+        string? cursor,
+        CancellationToken cancellationToken)
+    {
+        if (Query.CheckLimit(limit, PostsEndpoints.DefaultPageSize, PostsEndpoints.MaxPageSize) is not { } pageSize)
+        {
+            return Query.Invalid($"limit must be between 1 and {PostsEndpoints.MaxPageSize}.");
+        }
+        if (!TryNormalizeTime(since, out var sinceText) || !TryNormalizeTime(until, out var untilText))
+        {
+            return Query.Invalid("since and until must be ISO-8601 dates or date-times.");
+        }
+        if (!Cursor.TryDecode(cursor, out var afterKey) || (afterKey is not null && !long.TryParse(afterKey, CultureInfo.InvariantCulture, out _)))
+        {
+            return Query.Invalid("cursor is not one this service issued.");
+        }
+        long? afterId = afterKey is null ? null : long.Parse(afterKey, CultureInfo.InvariantCulture);
+        var items = await requests.ListAsync(new FeedRequestFilter(requesterDid, sinceText, untilText, pageSize, afterId), cancellationToken);
+        var next = items.Count == pageSize ? Cursor.Encode(items[^1].RequestId.ToString(CultureInfo.InvariantCulture)) : null;
+        return TypedResults.Ok(new Page<FeedRequestSummary>(items, next));
+    }
+
+    private static bool TryNormalizeTime(string? text, out string? normalized)
+    {
+        normalized = null;
+        if (text is null)
+        {
+            return true;
+        }
+        if (!DbTime.TryParse(text, out var value))
+        {
+            return false;
+        }
+        normalized = DbTime.ToText(value);
+        return true;
+    }
+}

@@ -1,0 +1,90 @@
+using Dapper;
+using PostService.Posts;
+using PostService.Storage;
+
+namespace PostService.Hydration;
+
+/// <summary>Read-only aggregates for coverage reports: counts from <c>post_counts</c>, the trend from an index.</summary>
+public sealed class CoverageQueries(IDbConnectionFactory connections)
+{
+    /// <summary>How many days of failures the coverage report shows, in the API and the CLI.</summary>
+    public const int TrendDays = 30;
+
+    private const string CountByStatus = """
+        SELECT hydration_status AS Status, CAST(sum(posts) AS BIGINT) AS Count, CAST(sum(with_author) AS BIGINT) AS WithAuthor
+        FROM post_counts GROUP BY hydration_status
+        """;
+
+    private const string FailureTrend = """
+        SELECT day AS Day,
+               CAST(sum(CASE WHEN hydration_status = 'not_found' THEN posts ELSE 0 END) AS BIGINT) AS NotFound,
+               CAST(sum(CASE WHEN hydration_status = 'error' THEN posts ELSE 0 END) AS BIGINT) AS Error
+        FROM post_counts
+        WHERE hydration_status IN ('not_found', 'error') AND day >= @Since AND posts > 0
+        GROUP BY day
+        ORDER BY day
+        """;
+
+    // A post counts in the minute of its latest successful hydration.
+    private const string OkPerMinute = """
+        SELECT substr(ts_text(last_hydrated_at), 1, 16) AS Minute, count(*) AS Hydrated
+        FROM posts
+        WHERE hydration_status = 'ok' AND last_hydrated_at >= to_ts(@Since)
+        GROUP BY substr(ts_text(last_hydrated_at), 1, 16)
+        ORDER BY Minute
+        """;
+
+    // PostgreSQL: the triggers append changes to post_count_deltas (see M006_PostCounts); this moves them into the
+    // counts, in key order, so that concurrent folds wait for each other instead of deadlocking.
+    private const string FoldDeltas = """
+        WITH moved AS (DELETE FROM post_count_deltas RETURNING hydration_status, day, posts, with_author)
+        INSERT INTO post_counts AS c (hydration_status, day, posts, with_author)
+        SELECT hydration_status, day, sum(posts), sum(with_author) FROM moved GROUP BY hydration_status, day ORDER BY hydration_status, day
+        ON CONFLICT (hydration_status, day) DO UPDATE SET posts = c.posts + excluded.posts, with_author = c.with_author + excluded.with_author
+        """;
+
+    /// <summary>Brings <c>post_counts</c> up to date where changes are kept apart first (PostgreSQL); nothing to do on SQLite.</summary>
+    public async Task FoldCountsAsync(CancellationToken cancellationToken)
+    {
+        if (connections.Dialect.IsPostgres)
+        {
+            await connections.WriteAsync((connection, transaction) => connection.ExecuteAsync(FoldDeltas, transaction: transaction), cancellationToken);
+        }
+    }
+
+    public async Task<HydrationCoverage> GetAsync(DateTimeOffset now, int trendDays, CancellationToken cancellationToken)
+    {
+        await FoldCountsAsync(cancellationToken);
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        var byStatus = HydrationStatus.All.ToDictionary(status => status, _ => 0L);
+        var withAuthor = 0L;
+        foreach (var (status, count, authored) in await connection.QueryAsync<(string Status, long Count, long WithAuthor)>(
+            new CommandDefinition(CountByStatus, cancellationToken: cancellationToken)))
+        {
+            byStatus[status] = count;
+            withAuthor += authored;
+        }
+        var since = now.UtcDateTime.Date.AddDays(1 - trendDays).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        // Read as tuples: on an empty result SQLite types expression columns as BLOB, which no record constructor matches.
+        var trend = (await connection.QueryAsync<(string Day, long NotFound, long Error)>(
+                new CommandDefinition(FailureTrend, new { Since = since }, cancellationToken: cancellationToken)))
+            .Select(day => new FailureTrendDay(day.Day, day.NotFound, day.Error));
+
+        var total = byStatus.Values.Sum();
+        var valid = total - byStatus[HydrationStatus.Invalid];
+        var pct = valid == 0 ? 0 : Math.Round(100.0 * withAuthor / valid, 2);
+        return new HydrationCoverage(total, byStatus, withAuthor, pct, trend.Select(day => new FailureTrendDay(day.Day, day.NotFound, day.Error)).ToList());
+    }
+
+    /// <summary>Posts hydrated ok per UTC minute, over the <paramref name="hours"/> hours that end with the current minute.</summary>
+    public async Task<HydrationThroughput> GetThroughputAsync(DateTimeOffset now, int hours, CancellationToken cancellationToken)
+    {
+        var currentMinute = new DateTimeOffset(now.UtcDateTime.Ticks - now.UtcDateTime.Ticks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
+        var since = DbTime.ToText(currentMinute.AddMinutes(1 - hours * 60));
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        var minutes = (await connection.QueryAsync<(string Minute, long Hydrated)>(
+                new CommandDefinition(OkPerMinute, new { Since = since }, cancellationToken: cancellationToken)))
+            .Select(minute => new ThroughputMinute(minute.Minute, minute.Hydrated)).ToList();
+        return new HydrationThroughput(hours, since, minutes.Sum(minute => minute.Hydrated), minutes);
+    }
+}

@@ -1,0 +1,72 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace PostService.Hydration;
+
+/// <summary>How posts are hydrated from the AppView. Bound from <c>PostService:Hydration</c>.</summary>
+public sealed class HydrationOptions
+{
+    public const string Section = "PostService:Hydration";
+
+    /// <summary>Run the background worker. Off, URIs still wait in the database as <c>pending</c>.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How many URIs the in-memory hint queue holds; beyond it, URIs wait for the database sweep.</summary>
+    [Range(1, 10_000_000)]
+    public int QueueCapacity { get; set; } = 100_000;
+
+    /// <summary>Distinct URIs per getPosts call; the AppView accepts at most 25.</summary>
+    [Range(1, 25)]
+    public int BatchSize { get; set; } = 25;
+
+    /// <summary>How long a partly filled batch waits for more URIs before it is sent.</summary>
+    [Range(0, 60_000)]
+    public int LingerMs { get; set; } = 250;
+
+    /// <summary>getPosts calls in flight at once, so that latency does not cap throughput; the budget does.</summary>
+    [Range(1, 64)]
+    public int MaxInFlight { get; set; } = 4;
+
+    /// <summary>Calls allowed in any window of <see cref="BudgetWindowSeconds"/>; Bluesky allows 3,000 per 5 minutes.</summary>
+    [Range(1, 1_000_000)]
+    public int BudgetCalls { get; set; } = 3_000;
+
+    [Range(1, 86_400)]
+    public int BudgetWindowSeconds { get; set; } = 300;
+
+    /// <summary>
+    /// The longest pause the AppView imposes (429, <c>RateLimit-Remaining: 0</c>) that calls wait out; after a
+    /// longer one the run ends, its posts stay due, and the worker sleeps until the pause is over.
+    /// </summary>
+    [Range(0, 86_400)]
+    public int MaxRateLimitWaitSeconds { get; set; } = 60;
+
+    /// <summary>Fetch attempts for a post that keeps failing before it stays <c>error</c> until a forced run.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>Wait before the first retry of a failed post; it doubles with every attempt, up to a day.</summary>
+    [Range(1, 86_400)]
+    public int RetryBackoffSeconds { get; set; } = 60;
+
+    /// <summary>Rows read per page when the worker sweeps the database for work.</summary>
+    [Range(25, 100_000)]
+    public int SweepPageSize { get; set; } = 1_000;
+
+    /// <summary>
+    /// The name this process claims posts under; processes sharing a database must differ. Defaults to the host name,
+    /// process id and a random suffix.
+    /// </summary>
+    [MaxLength(200)]
+    public string ReplicaId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>
+    /// How long a claim on a batch of posts lasts. It is renewed every third of this while the batch's call runs, so
+    /// it only runs out when its process has died; then another process takes the posts over.
+    /// </summary>
+    [Range(3, 3_600)]
+    public int ClaimLeaseSeconds { get; set; } = 60;
+
+    /// <summary>How often an idle worker looks for failed posts whose retry time has come.</summary>
+    [Range(1, 86_400)]
+    public int SweepIntervalSeconds { get; set; } = 30;
+}

@@ -1,0 +1,178 @@
+using Dapper;
+using PostService.Posts;
+using PostService.Storage;
+
+namespace PostService.Hydration;
+
+/// <summary>Which rows a hydration run works on, besides <c>pending</c> ones.</summary>
+/// <param name="Force">Re-fetch <c>not_found</c> and <c>error</c> posts whatever their attempts.</param>
+/// <param name="Refresh">Re-fetch <c>ok</c> posts too (last hydrated before <paramref name="RefreshBefore"/> when given).</param>
+/// <param name="RunStartedAt">Posts hydrated since the run started are not fetched again by it.</param>
+public sealed record WorkSelection(bool Force, bool Refresh, string? RefreshBefore, int MaxAttempts, string RunStartedAt)
+{
+    /// <summary>The statuses a sweep visits, in order.</summary>
+    public IReadOnlyList<string> Statuses =>
+        [HydrationStatus.Pending, HydrationStatus.Error, .. Force ? [HydrationStatus.NotFound] : Array.Empty<string>(), .. Refresh ? [HydrationStatus.Ok] : Array.Empty<string>()];
+}
+
+/// <summary>A post's hydration bookkeeping. Properties, not a constructor: SQLite types a NULL time as BLOB, which no constructor matches.</summary>
+public sealed record PostState
+{
+    public required string PostUri { get; init; }
+    public required string HydrationStatus { get; init; }
+    public long Attempts { get; init; }
+    public string? NextAttemptAt { get; init; }
+    public string? LastHydratedAt { get; init; }
+}
+
+/// <summary>What the AppView said about a post, ready to store.</summary>
+public sealed record PostMetadata(
+    string PostUri, string Cid, string AuthorDid, string AuthorHandle, string? IndexedAt, string? CreatedAt, string? Text,
+    string? Langs, string? ReplyParentUri, string? ReplyRootUri, string? EmbedType,
+    long? LikeCount, long? RepostCount, long? ReplyCount, long? QuoteCount, string HydratedAt);
+
+public sealed record PostFailure(string PostUri, string Status, string Error, long Attempts, string? NextAttemptAt, string HydratedAt);
+
+/// <summary>
+/// All SQL on <c>posts</c> that hydration uses: finding due work, claiming it, recording outcomes. A claim
+/// (<c>claimed_by</c>, <c>claimed_until</c>) is a lease: while it lasts no other process fetches the post; a process
+/// that dies leaves it to run out, and then the post is due again.
+/// </summary>
+public sealed class HydrationRepository(IDbConnectionFactory connections)
+{
+    // Python-written error rows have no retry time: they are due at once, like ours whose time has come.
+    private const string DueFilter = """
+        (hydration_status <> 'error' OR @Force = 1
+             OR (attempts < @MaxAttempts AND (next_attempt_at IS NULL OR next_attempt_at <= to_ts(@Now))))
+          AND (hydration_status <> 'ok' OR @RefreshBefore IS NULL OR last_hydrated_at IS NULL OR last_hydrated_at < to_ts(@RefreshBefore))
+          AND (hydration_status = 'pending' OR last_hydrated_at IS NULL OR last_hydrated_at < to_ts(@RunStartedAt))
+          AND (claimed_until IS NULL OR claimed_until <= to_ts(@Now))
+        """;
+
+    // One status at a time, so that the (hydration_status, post_uri) index serves the page in order.
+    private const string SelectWorkPage =
+        "SELECT post_uri FROM posts WHERE hydration_status = @Status AND post_uri > @AfterUri AND " + DueFilter + " ORDER BY post_uri LIMIT @Limit";
+
+    private const string CountDueTemplate = "SELECT count(*) FROM posts WHERE {0} AND " + DueFilter;
+
+    private const string SelectStatesTemplate = """
+        SELECT post_uri, hydration_status, attempts, ts_text(next_attempt_at) AS next_attempt_at, ts_text(last_hydrated_at) AS last_hydrated_at
+        FROM posts WHERE {0}
+        """;
+
+    // Only rows still due and not claimed by another process; on PostgreSQL rows another claim is locking are skipped.
+    private const string ClaimTemplate =
+        "UPDATE posts SET claimed_by = @ClaimedBy, claimed_until = to_ts(@ClaimedUntil) WHERE post_uri IN (" +
+        "SELECT post_uri FROM posts WHERE {0} AND " + DueFilter + " ORDER BY post_uri {1}) RETURNING post_uri";
+
+    private const string RenewClaims = "UPDATE posts SET claimed_until = to_ts(@ClaimedUntil) WHERE claimed_by = @ClaimedBy";
+
+    private const string ReleaseClaims = "UPDATE posts SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = @ClaimedBy";
+
+    private const string MarkOk = """
+        UPDATE posts SET cid = @Cid, author_did = @AuthorDid, author_handle = @AuthorHandle, indexed_at = to_ts(@IndexedAt),
+            created_at = to_ts(@CreatedAt), text = @Text, langs = to_json_doc(@Langs), reply_parent_uri = @ReplyParentUri,
+            reply_root_uri = @ReplyRootUri, embed_type = @EmbedType, like_count = @LikeCount, repost_count = @RepostCount,
+            reply_count = @ReplyCount, quote_count = @QuoteCount, last_hydrated_at = to_ts(@HydratedAt),
+            hydration_status = 'ok', hydration_error = NULL, attempts = 0, next_attempt_at = NULL, metadata_source = 'appview',
+            claimed_by = NULL, claimed_until = NULL
+        WHERE post_uri = @PostUri
+        """;
+
+    private const string MarkFailed = """
+        UPDATE posts SET hydration_status = @Status, hydration_error = @Error, attempts = @Attempts,
+            next_attempt_at = to_ts(@NextAttemptAt), last_hydrated_at = to_ts(@HydratedAt), claimed_by = NULL, claimed_until = NULL
+        WHERE post_uri = @PostUri
+        """;
+
+    private const string SelectEarliestRetry = """
+        SELECT ts_text(min(next_attempt_at)) FROM posts
+        WHERE hydration_status = 'error' AND attempts < @MaxAttempts AND next_attempt_at IS NOT NULL
+        """;
+
+    private readonly string _countDue = string.Format(CountDueTemplate, connections.Dialect.IsAnyOf("hydration_status", "@Statuses"));
+    private readonly string _selectStates = string.Format(SelectStatesTemplate, connections.Dialect.IsAnyOf("post_uri", "@Uris"));
+    private readonly string _claim = string.Format(ClaimTemplate, connections.Dialect.IsAnyOf("post_uri", "@Uris"), connections.Dialect.SkipLockedRows);
+
+    /// <summary>The next page of URIs with <paramref name="status"/> the selection covers, in URI order after <paramref name="afterUri"/>.</summary>
+    public async Task<IReadOnlyList<string>> SelectWorkAsync(
+        WorkSelection selection, string status, string afterUri, int limit, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var parameters = DueParameters(selection, now);
+        parameters.AddDynamicParams(new { Status = status, AfterUri = afterUri, Limit = limit });
+        return await connections.QueryListAsync<string>(SelectWorkPage, parameters, cancellationToken);
+    }
+
+    /// <summary>How many posts the selection covers now, over all its statuses.</summary>
+    public async Task<long> CountDueAsync(WorkSelection selection, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var parameters = DueParameters(selection, now);
+        parameters.AddDynamicParams(new { Statuses = connections.Dialect.List(selection.Statuses) });
+        return await connections.QuerySingleOrDefaultAsync<long>(_countDue, parameters, cancellationToken);
+    }
+
+    private static DynamicParameters DueParameters(WorkSelection selection, DateTimeOffset now) => new(new
+    {
+        selection.MaxAttempts,
+        Now = DbTime.ToText(now),
+        Force = selection.Force ? 1 : 0,
+        selection.RefreshBefore,
+        selection.RunStartedAt,
+    });
+
+    public async Task<IReadOnlyDictionary<string, PostState>> GetStatesAsync(IReadOnlyCollection<string> uris, CancellationToken cancellationToken)
+    {
+        var rows = await connections.QueryListAsync<PostState>(_selectStates, new { Uris = connections.Dialect.List(uris) }, cancellationToken);
+        return rows.ToDictionary(row => row.PostUri, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Claims those of <paramref name="uris"/> that are still due and that no other process holds, for
+    /// <paramref name="claimedBy"/> until <paramref name="claimedUntil"/>; returns the URIs it claimed.
+    /// </summary>
+    public Task<IReadOnlyList<string>> ClaimAsync(IReadOnlyCollection<string> uris, WorkSelection selection, string claimedBy,
+        DateTimeOffset now, DateTimeOffset claimedUntil, CancellationToken cancellationToken)
+    {
+        var parameters = DueParameters(selection, now);
+        parameters.AddDynamicParams(new { Uris = connections.Dialect.List(uris), ClaimedBy = claimedBy, ClaimedUntil = DbTime.ToText(claimedUntil) });
+        return connections.WriteAsync(async (connection, transaction) =>
+            (IReadOnlyList<string>)(await connection.QueryAsync<string>(_claim, parameters, transaction)).AsList(), cancellationToken);
+    }
+
+    /// <summary>Extends every claim <paramref name="claimedBy"/> holds, while its calls are still running.</summary>
+    public Task<int> RenewClaimsAsync(string claimedBy, DateTimeOffset claimedUntil, CancellationToken cancellationToken) =>
+        connections.WriteAsync((connection, transaction) => connection.ExecuteAsync(
+            RenewClaims, new { ClaimedBy = claimedBy, ClaimedUntil = DbTime.ToText(claimedUntil) }, transaction), cancellationToken);
+
+    /// <summary>Gives up every claim <paramref name="claimedBy"/> still holds, so that others need not wait for the leases to run out.</summary>
+    public Task<int> ReleaseClaimsAsync(string claimedBy, CancellationToken cancellationToken) =>
+        connections.WriteAsync((connection, transaction) => connection.ExecuteAsync(
+            ReleaseClaims, new { ClaimedBy = claimedBy }, transaction), cancellationToken);
+
+    /// <summary>
+    /// Records one call's outcomes in one transaction, releasing their claims. Rows are written in URI order, the order
+    /// ingestion locks them in, so that concurrent writers on PostgreSQL cannot deadlock.
+    /// </summary>
+    public Task RecordAsync(IReadOnlyCollection<PostMetadata> hydrated, IReadOnlyCollection<PostFailure> failed, CancellationToken cancellationToken)
+    {
+        var writes = hydrated.Select(post => (post.PostUri, Sql: MarkOk, Row: (object)post))
+            .Concat(failed.Select(post => (post.PostUri, Sql: MarkFailed, Row: (object)post)))
+            .OrderBy(write => write.PostUri, StringComparer.Ordinal)
+            .ToList();
+        return connections.WriteAsync(async (connection, transaction) =>
+        {
+            foreach (var write in writes)
+            {
+                await connection.ExecuteAsync(write.Sql, write.Row, transaction);
+            }
+            return 0;
+        }, cancellationToken);
+    }
+
+    /// <summary>When the earliest failed post becomes due again, if any will.</summary>
+    public async Task<DateTimeOffset?> EarliestRetryAsync(int maxAttempts, CancellationToken cancellationToken)
+    {
+        var text = await connections.QuerySingleOrDefaultAsync<string?>(SelectEarliestRetry, new { MaxAttempts = maxAttempts }, cancellationToken);
+        return DbTime.TryParse(text, out var value) ? value : null;
+    }
+}

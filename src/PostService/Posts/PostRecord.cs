@@ -1,0 +1,40 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PostService.Posts;
+
+/// <summary>The canonical row for one post URI: who wrote it, and what hydration learned about it.</summary>
+public sealed class PostRecord
+{
+    public required string PostUri { get; init; }
+    public string? Cid { get; init; }
+    public string? AuthorDid { get; init; }
+    public string? AuthorHandle { get; init; }
+    public string? IndexedAt { get; init; }
+    public string? CreatedAt { get; init; }
+    public string? Text { get; init; }
+
+    [JsonIgnore]
+    public string? LangsJson { get; init; }
+
+    /// <summary>The record's language tags, as the AppView served them.</summary>
+    public IReadOnlyList<string>? Langs => LangsJson is null ? null : JsonSerializer.Deserialize<string[]>(LangsJson);
+
+    public string? ReplyParentUri { get; init; }
+    public string? ReplyRootUri { get; init; }
+    public string? EmbedType { get; init; }
+    public long? LikeCount { get; init; }
+    public long? RepostCount { get; init; }
+    public long? ReplyCount { get; init; }
+    public long? QuoteCount { get; init; }
+
+    /// <summary><c>pending</c>, <c>ok</c>, <c>not_found</c>, <c>error</c> or <c>invalid</c>.</summary>
+    public required string HydrationStatus { get; init; }
+    public string? HydrationError { get; init; }
+    public string? LastHydratedAt { get; init; }
+    public long Attempts { get; init; }
+    public string? NextAttemptAt { get; init; }
+
+    /// <summary><c>appview</c> when fetched by this service, <c>legacy</c> when taken from an older file's author columns.</summary>
+    public string? MetadataSource { get; init; }
+}

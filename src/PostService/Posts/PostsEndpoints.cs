@@ -1,0 +1,85 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using PostService.Atproto;
+using PostService.Http;
+using PostService.Security;
+using PostService.Storage;
+
+namespace PostService.Posts;
+
+public static class PostsEndpoints
+{
+    public const int DefaultPageSize = 100;
+    public const int MaxPageSize = 1_000;
+
+    public static IEndpointRouteBuilder MapPostsEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/posts").WithTags("Posts").WithApiAccess(ApiAccess.Read);
+        group.MapGet("/", ListPosts)
+            .WithName("ListPosts")
+            .WithSummary("A page of posts, optionally by author DID and hydration status")
+            .WithDescription("Keyset pagination in post URI order: pass next_cursor back as cursor until it is null.");
+        group.MapGet("/{**uri}", GetPost)
+            .WithName("GetPost")
+            .WithSummary("The canonical row of one post URI")
+            .WithDescription("The at-URI may follow /posts/ percent-encoded (at%3A%2F%2F...) or raw (at://did:plc:.../app.bsky.feed.post/...); at most 8 KiB.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        return routes;
+    }
+
+    public static async Task<Results<Ok<PostRecord>, ProblemHttpResult>> GetPost(
+        string uri, PostsRepository posts, CancellationToken cancellationToken)
+    {
+        var postUri = NormalizeRouteUri(uri);
+        if (postUri.Length > AtUri.MaxLength)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid post URI",
+                detail: $"The URI is {postUri.Length} characters long; an at-URI has at most {AtUri.MaxLength}.");
+        }
+        var post = await posts.GetAsync(postUri, cancellationToken);
+        return post is null
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Post not found",
+                detail: $"No post with URI '{Shorten(postUri)}' has been seen in any feed request.")
+            : TypedResults.Ok(post);
+    }
+
+    public static async Task<Results<Ok<Page<PostRecord>>, ProblemHttpResult>> ListPosts(
+        PostsRepository posts,
+        [FromQuery(Name = "author_did")] string? authorDid,
+        string? status,
+        int? limit,
+        string? cursor,
+        CancellationToken cancellationToken)
+    {
+        if (status is not null && !HydrationStatus.All.Contains(status))
+        {
+            return Query.Invalid($"status must be one of {string.Join(", ", HydrationStatus.All)}.");
+        }
+        if (Query.CheckLimit(limit, DefaultPageSize, MaxPageSize) is not { } pageSize)
+        {
+            return Query.Invalid($"limit must be between 1 and {MaxPageSize}.");
+        }
+        if (!Cursor.TryDecode(cursor, out var afterUri))
+        {
+            return Query.Invalid("cursor is not one this service issued.");
+        }
+        var items = await posts.ListAsync(new PostFilter(authorDid, status, pageSize, afterUri), cancellationToken);
+        var next = items.Count == pageSize ? Cursor.Encode(items[^1].PostUri) : null;
+        return TypedResults.Ok(new Page<PostRecord>(items, next));
+    }
+
+    /// <summary>
+    /// The server has decoded the path once except for <c>%2F</c>, and proxies may collapse the <c>//</c> after
+    /// <c>at:</c>; undo both so that the encoded and the raw form name the same post. Nothing else is decoded again:
+    /// a double-encoded URI names the text it decodes to once, as a DID's own percent-encoding requires.
+    /// </summary>
+    internal static string NormalizeRouteUri(string routeValue)
+    {
+        var decoded = routeValue.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+        return decoded.StartsWith("at:/", StringComparison.Ordinal) && !decoded.StartsWith("at://", StringComparison.Ordinal)
+            ? "at://" + decoded["at:/".Length..]
+            : decoded;
+    }
+
+    private static string Shorten(string text) => text.Length <= 300 ? text : text[..300] + "…";
+}

@@ -1,0 +1,47 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace PostService.Storage;
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>Where the data lives. Bound from <c>PostService:Database</c>.</summary>
+public sealed class DatabaseOptions
+{
+    public const string Section = "PostService:Database";
+
+    /// <summary>The connection string name that holds the PostgreSQL connection (<c>ConnectionStrings__Posts</c>).</summary>
+    public const string ConnectionStringName = "Posts";
+
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+
+    /// <summary>The Npgsql connection string, from <c>ConnectionStrings:Posts</c>; required when <see cref="Provider"/> is Postgres.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>The SQLite file (Provider Sqlite); created when missing. Relative paths are resolved against the working directory.</summary>
+    [Required]
+    public string Path { get; set; } = "compliance.db";
+
+    /// <summary>How long a SQLite statement waits for a lock held by another process (the CLI, a notebook).</summary>
+    [Range(0, 600_000)]
+    public int BusyTimeoutMs { get; set; } = 10_000;
+
+    /// <summary>SQLite <c>synchronous</c> pragma. FULL makes every acknowledged batch survive power loss, not only a process crash.</summary>
+    [RegularExpression("^(?i)(OFF|NORMAL|FULL|EXTRA)$")]
+    public string Synchronous { get; set; } = "FULL";
+
+    /// <summary>
+    /// SQLite: WAL pages written before a commit also copies them into the database file (a checkpoint). Ingestion
+    /// commits often and touches the same index pages again and again; checkpointing every 10,000 pages (about 40 MB)
+    /// instead of SQLite's 1,000 writes each page once where it would write it up to ten times, in the writer's path
+    /// (measured: HTTP ingestion 16,000 → 23,000 posts/s). The WAL file grows to about that size.
+    /// </summary>
+    [Range(100, 1_000_000)]
+    public int WalAutoCheckpointPages { get; set; } = 10_000;
+
+    /// <summary>Apply pending schema migrations when the service starts.</summary>
+    public bool MigrateOnStart { get; set; } = true;
+}

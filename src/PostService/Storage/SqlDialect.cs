@@ -1,0 +1,40 @@
+namespace PostService.Storage;
+
+/// <summary>
+/// What truly differs between the SQLite and the PostgreSQL SQL of the repositories. Everything else is written once:
+/// both stores know the functions <c>to_ts(text)</c>, <c>ts_text(timestamp)</c> and <c>to_json_doc(text)</c> (identities on
+/// SQLite, where times are ISO-8601 text and JSON is text; casts to and from <c>timestamptz</c>/<c>jsonb</c> on PostgreSQL),
+/// so a repository passes and reads times as the same ISO-8601 UTC text on both.
+/// </summary>
+public sealed class SqlDialect
+{
+    public static readonly SqlDialect Sqlite = new(DatabaseProvider.Sqlite);
+
+    public static readonly SqlDialect Postgres = new(DatabaseProvider.Postgres);
+
+    private SqlDialect(DatabaseProvider provider) => Provider = provider;
+
+    public static SqlDialect For(DatabaseProvider provider) => provider == DatabaseProvider.Postgres ? Postgres : Sqlite;
+
+    public DatabaseProvider Provider { get; }
+
+    public bool IsPostgres => Provider == DatabaseProvider.Postgres;
+
+    /// <summary>
+    /// "<paramref name="column"/> is one of the values of <paramref name="parameter"/>": Dapper expands a list into
+    /// <c>IN (@p1, @p2, ...)</c> on SQLite; on PostgreSQL it passes an array, which only <c>= ANY</c> accepts.
+    /// </summary>
+    public string IsAnyOf(string column, string parameter) => IsPostgres ? $"{column} = ANY({parameter})" : $"{column} IN {parameter}";
+
+    /// <summary>A list parameter in the shape <see cref="IsAnyOf"/> expects.</summary>
+    public IEnumerable<string> List(IEnumerable<string> values) => IsPostgres ? values.ToArray() : values.ToList();
+
+    /// <summary>
+    /// Appended to the row selection of a claim: other replicas skip the rows one is claiming instead of waiting for them.
+    /// SQLite has one writer at a time, so its claims cannot overlap.
+    /// </summary>
+    public string SkipLockedRows => IsPostgres ? "FOR UPDATE SKIP LOCKED" : "";
+
+    /// <summary>The statement or DDL for this store, where the two are written differently.</summary>
+    public string Choose(string sqlite, string postgres) => IsPostgres ? postgres : sqlite;
+}

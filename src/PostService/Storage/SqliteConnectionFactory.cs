@@ -1,0 +1,130 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace PostService.Storage;
+
+/// <summary>
+/// SQLite file in WAL mode: readers never wait for the writer, and one in-process writer gate
+/// keeps this process's writers from contending for the file lock.
+/// </summary>
+public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
+{
+    private readonly string _connectionString;
+    private readonly string _pragmas;
+    private static readonly object Prepared = new();
+    private readonly SemaphoreSlim _writerGate = new(1, 1);
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _prepared = [];
+
+    public SqliteConnectionFactory(IOptions<DatabaseOptions> options)
+    {
+        var settings = options.Value;
+        var fullPath = System.IO.Path.GetFullPath(settings.Path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(fullPath)!);
+        FilePath = fullPath;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = fullPath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            ForeignKeys = true,
+            DefaultTimeout = Math.Max(1, settings.BusyTimeoutMs / 1000),
+        }.ToString();
+        // journal_mode is stored in the file; busy_timeout and synchronous are per connection.
+        _pragmas = $"PRAGMA journal_mode=WAL; PRAGMA busy_timeout={settings.BusyTimeoutMs}; PRAGMA synchronous={settings.Synchronous.ToUpperInvariant()}; PRAGMA wal_autocheckpoint={settings.WalAutoCheckpointPages};";
+    }
+
+    public string FilePath { get; }
+
+    public string Description => $"SQLite {FilePath}";
+
+    public SqlDialect Dialect => SqlDialect.Sqlite;
+
+    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            // Pragmas stay with the native connection, which the pool hands out again: set them once per native
+            // connection (a read then costs no extra statement). Functions go with the managed object: every time.
+            if (connection.Handle is { } handle && !_prepared.TryGetValue(handle, out _))
+            {
+                await ExecuteAsync(connection, _pragmas, cancellationToken);
+                _prepared.AddOrUpdate(handle, Prepared);
+            }
+            AddDialectFunctions(connection);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    public Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        WriteAsync(work, foreignKeys: true, cancellationToken);
+
+    public Task<T> WriteWithoutForeignKeysAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        WriteAsync(work, foreignKeys: false, cancellationToken);
+
+    private async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, bool foreignKeys, CancellationToken cancellationToken)
+    {
+        await _writerGate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            // The pragma is ignored inside a transaction: it is turned off before BEGIN, and on again before the connection goes back to the pool.
+            if (!foreignKeys)
+            {
+                await ExecuteAsync(connection, "PRAGMA foreign_keys = OFF", cancellationToken);
+            }
+            try
+            {
+                // BEGIN IMMEDIATE: take the write lock up front, so another process's writer makes us wait, not fail mid-way.
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                var result = await work(connection, transaction);
+                await transaction.CommitAsync(cancellationToken);
+                return result;
+            }
+            finally
+            {
+                if (!foreignKeys)
+                {
+                    await ExecuteAsync(connection, "PRAGMA foreign_keys = ON", CancellationToken.None);
+                }
+            }
+        }
+        finally
+        {
+            _writerGate.Release();
+        }
+    }
+
+    /// <summary>The functions <see cref="SqlDialect"/> promises; on SQLite times and JSON are text already, so they are identities.</summary>
+    internal static void AddDialectFunctions(SqliteConnection connection)
+    {
+        foreach (var name in (string[])["to_ts", "ts_text", "to_json_doc"])
+        {
+            connection.CreateFunction<object?, object?>(name, value => value, isDeterministic: true);
+        }
+    }
+
+    private static async Task ExecuteAsync(DbConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Closes the pooled connections too, so the file is checkpointed and released when the host stops.</summary>
+    public void Dispose()
+    {
+        using (var connection = new SqliteConnection(_connectionString))
+        {
+            SqliteConnection.ClearPool(connection);
+        }
+        _writerGate.Dispose();
+    }
+}

@@ -1,0 +1,22 @@
+namespace PostService.Upstream.AppView;
+
+/// <summary>The parts of an AppView postView that PostService keeps.</summary>
+/// <param name="IndexedAt">As sent by the AppView; kept as a string so nothing is lost in parsing.</param>
+/// <param name="CreatedAt">The record's client-declared <c>createdAt</c>, as sent.</param>
+/// <param name="EmbedType">The view's <c>$type</c>, e.g. <c>app.bsky.embed.images#view</c>.</param>
+public sealed record HydratedPost(
+    string Uri,
+    string Cid,
+    string AuthorDid,
+    string AuthorHandle,
+    string IndexedAt,
+    string? CreatedAt,
+    string? Text,
+    IReadOnlyList<string>? Langs,
+    string? ReplyParentUri,
+    string? ReplyRootUri,
+    string? EmbedType,
+    long? LikeCount,
+    long? RepostCount,
+    long? ReplyCount,
+    long? QuoteCount);
