@@ -115,17 +115,24 @@ public sealed class RepoReaderTests
     [Fact]
     public void ACycleInTheTreeIsAnError()
     {
-        // A node whose left subtree is itself cannot be built by hashing, so fake the block source instead.
-        var node = Cbor.Hex("a2 61 65 80 61 6c f6");
-        var self = Cid.Compute(Cid.DagCborCodec, node);
+        // A node whose subtree is itself cannot be built by hashing, so the block source hands out the same block for any CID.
+        var self = Cid.Compute(Cid.DagCborCodec, [0xa0]);
         var cyclic = Cbor.Write(w =>
         {
-            w.WriteStartMap(2);
+            w.WriteStartMap(1);
             w.WriteTextString("e");
-            w.WriteStartArray(0);
-            w.WriteEndArray();
-            w.WriteTextString("l");
+            w.WriteStartArray(1);
+            w.WriteStartMap(4);
+            w.WriteTextString("k");
+            w.WriteByteString("com.example.test/self"u8.ToArray());
+            w.WriteTextString("p");
+            w.WriteInt32(0);
+            w.WriteTextString("t");
             w.WriteLink(self);
+            w.WriteTextString("v");
+            w.WriteLink(self);
+            w.WriteEndMap();
+            w.WriteEndArray();
             w.WriteEndMap();
         });
 
