@@ -103,7 +103,7 @@ public sealed class DagCborReaderTests
 
         var error = Assert.Throws<AtprotoFormatException>(() => DagCborReader.ReadJson(nested));
 
-        Assert.Contains("nesting deeper than 64", error.Message, StringComparison.Ordinal);
+        Assert.Contains("nesting deeper than 32", error.Message, StringComparison.Ordinal);
         Assert.NotNull(DagCborReader.ReadJson(nested, maxDepth: 100));
     }
 

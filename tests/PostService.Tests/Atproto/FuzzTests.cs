@@ -4,7 +4,9 @@ namespace PostService.Tests.Atproto;
 
 /// <summary>
 /// Seeded mutations of the real captures: whatever the bytes, the readers either succeed or throw
-/// <see cref="AtprotoFormatException"/>, never anything else, and always come back.
+/// <see cref="AtprotoFormatException"/>, never anything else, and always come back. Whole files exercise the
+/// framing (CAR blocks are hash-checked, so most damage stops there); mutated blocks served under their original
+/// CIDs get past the hash check and exercise the DAG-CBOR, commit, tree and record decoders.
 /// </summary>
 public sealed class FuzzTests
 {
@@ -14,31 +16,64 @@ public sealed class FuzzTests
 
     [Theory]
     [MemberData(nameof(Files))]
-    public async Task MutatedInputOnlyEverFailsWithAtprotoFormatException(string file)
+    public async Task MutatedFilesOnlyEverFailWithAtprotoFormatException(string file)
     {
         var original = TestFiles.Read(file);
-        var random = new Random(HashCode(file));
-        var outcomes = new int[2];
+        var random = new Random(StableHash(file));
+        var failures = 0;
 
         for (var i = 0; i < MutationsPerFile; i++)
         {
             var mutated = Mutate(original, random);
             try
             {
-                await ReadEverythingAsync(file, mutated);
-                outcomes[0]++;
+                await ReadFileAsync(file, mutated);
             }
             catch (AtprotoFormatException)
             {
-                outcomes[1]++;
+                failures++;
             }
         }
 
-        Assert.Equal(MutationsPerFile, outcomes[0] + outcomes[1]);
-        Assert.True(outcomes[1] > 0, "some mutations must be caught");
+        Assert.InRange(failures, 1, MutationsPerFile);
     }
 
-    private static async Task ReadEverythingAsync(string file, byte[] data)
+    // Each bulk round walks the whole 301-record tree, hence fewer rounds there.
+    [Theory]
+    [InlineData("alice-repo.car", 2000)]
+    [InlineData("atbulk-repo.car", 400)]
+    public void MutatedBlocksBehindValidCidsOnlyEverFailWithAtprotoFormatException(string file, int mutations)
+    {
+        var car = TestFiles.Read(file);
+        var blocks = CarReader.ReadAll(car);
+        var cids = new List<Cid>();
+        var reader = new CarReader(car);
+        while (reader.TryReadBlock(out var block))
+        {
+            cids.Add(block.Cid);
+        }
+
+        var random = new Random(StableHash(file));
+        var failures = 0;
+        for (var i = 0; i < mutations; i++)
+        {
+            var target = cids[random.Next(cids.Count)];
+            Assert.True(blocks.TryGetBlock(target, out var original));
+            var source = new SubstitutingSource(blocks, target, Mutate(original.ToArray(), random));
+            try
+            {
+                new SubstitutingRepo(source, blocks.Header.Roots[0], target).ReadAll();
+            }
+            catch (AtprotoFormatException)
+            {
+                failures++;
+            }
+        }
+
+        Assert.InRange(failures, 1, mutations);
+    }
+
+    private static async Task ReadFileAsync(string file, byte[] data)
     {
         if (file.EndsWith(".car", StringComparison.Ordinal))
         {
@@ -49,20 +84,26 @@ public sealed class FuzzTests
 
             using var stream = new MemoryStream(data);
             var fromStream = await RepoReader.OpenAsync(stream, null, CancellationToken.None);
-            Assert.NotEmpty(fromStream.CommitCid.ToString());
+            Assert.NotEmpty(fromStream.ReadEntries().ToList());
             return;
         }
 
-        if (new FirehoseFrameReader().Read(data) is FirehoseCommit commit)
+        var message = new FirehoseFrameReader().Read(data);
+        var carBytes = message switch
         {
-            var blocks = CarReader.ReadAll(commit.Blocks);
-            foreach (var root in blocks.Header.Roots)
-            {
-                if (blocks.TryGetBlock(root, out var block))
-                {
-                    MstWalker.Walk(RepoCommit.Decode(block).Data, blocks, tolerateMissingBlocks: true).ToList();
-                }
-            }
+            FirehoseCommit commit => commit.Blocks,
+            FirehoseSync sync => sync.Blocks,
+            _ => ReadOnlyMemory<byte>.Empty,
+        };
+        if (carBytes.IsEmpty)
+        {
+            return;
+        }
+
+        var blocks = CarReader.ReadAll(carBytes);
+        if (blocks.Header.Roots.Count > 0 && blocks.TryGetBlock(blocks.Header.Roots[0], out var commitBlock))
+        {
+            MstWalker.Walk(RepoCommit.Decode(commitBlock).Data, blocks, tolerateMissingBlocks: true).ToList();
         }
     }
 
@@ -73,7 +114,7 @@ public sealed class FuzzTests
         for (var e = 0; e < edits && data.Count > 0; e++)
         {
             var at = random.Next(data.Count);
-            switch (random.Next(6))
+            switch (random.Next(7))
             {
                 case 0:
                     data[at] ^= (byte)(1 << random.Next(8));
@@ -88,13 +129,17 @@ public sealed class FuzzTests
                     data.RemoveAt(at);
                     break;
                 case 4:
-                    // A varint or CBOR length pushed to its largest form.
+                    // A CBOR length argument pushed to its largest form (0xff, 0xff: maximal or break codes).
                     data[at] = 0xff;
                     if (at + 1 < data.Count)
                     {
                         data[at + 1] = 0xff;
                     }
 
+                    break;
+                case 5:
+                    // An inflated varint length (~268 MB) where a CAR length prefix may start.
+                    data.InsertRange(at, [0xff, 0xff, 0xff, 0x7f]);
                     break;
                 default:
                     data[at] = (byte)random.Next(256);
@@ -105,8 +150,8 @@ public sealed class FuzzTests
         return [.. data];
     }
 
-    // string.GetHashCode is randomised per process; this one is stable, so each file's mutations repeat.
-    private static int HashCode(string text)
+    // string.GetHashCode is randomised per process; this one is stable, so each run mutates alike.
+    private static int StableHash(string text)
     {
         var hash = 17;
         foreach (var c in text)
@@ -115,5 +160,40 @@ public sealed class FuzzTests
         }
 
         return hash;
+    }
+
+    /// <summary>Serves one block's mutated bytes under its original CID, skipping the hash check on purpose.</summary>
+    private sealed class SubstitutingSource(IBlockSource inner, Cid target, byte[] replacement) : IBlockSource
+    {
+        public bool TryGetBlock(Cid cid, out ReadOnlyMemory<byte> block)
+        {
+            if (cid == target)
+            {
+                block = replacement;
+                return true;
+            }
+
+            return inner.TryGetBlock(cid, out block);
+        }
+    }
+
+    /// <summary>
+    /// What <see cref="RepoReader"/> does with its blocks: commit, tree walk, then the record if the mutated block is
+    /// one (the others are unchanged, so decoding them again would only cost time).
+    /// </summary>
+    private sealed class SubstitutingRepo(IBlockSource blocks, Cid commitCid, Cid mutated)
+    {
+        public void ReadAll()
+        {
+            Assert.True(blocks.TryGetBlock(commitCid, out var commitBlock));
+            var commit = RepoCommit.Decode(commitBlock);
+            foreach (var entry in MstWalker.Walk(commit.Data, blocks))
+            {
+                if (entry.Cid == mutated && blocks.TryGetBlock(entry.Cid, out var record))
+                {
+                    DagCborReader.ReadJson(record)?.ToJsonString();
+                }
+            }
+        }
     }
 }
