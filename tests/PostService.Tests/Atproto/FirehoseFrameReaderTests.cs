@@ -76,17 +76,19 @@ public sealed class FirehoseFrameReaderTests
     }
 
     [Fact]
-    public void ReadsInfoErrorAndUnknownTypes()
+    public void ReadsInfoErrorAndUnknownOpsOrTypes()
     {
         Assert.Equal(new FirehoseInfo("OutdatedCursor", "too old"), _reader.Read(Frame(1, "#info", ("name", "OutdatedCursor"), ("message", "too old"))));
         Assert.Equal(new FirehoseError("FutureCursor", "ahead"), _reader.Read(Frame(-1, null, ("error", "FutureCursor"), ("message", "ahead"))));
-        Assert.Equal(new FirehoseUnknown("#labels"), _reader.Read(Frame(1, "#labels", ("anything", "x"))));
+        Assert.Equal(new FirehoseUnknown(1, "#labels"), _reader.Read(Frame(1, "#labels", ("anything", "x"))));
+        Assert.Equal(new FirehoseUnknown(2, "#info"), _reader.Read(Frame(2, "#info", ("name", "x"))));
     }
 
     [Fact]
     public void RejectsBadHeadersAndTrailingBytes()
     {
-        Assert.Contains("neither 1 nor -1", Assert.Throws<AtprotoFormatException>(() => _reader.Read(Frame(2, "#info", ("name", "x")))).Message, StringComparison.Ordinal);
+        byte[] arrayBody = [.. Frame(1, "#labels")[..^1], 0x80]; // the empty body map 0xa0 swapped for an empty array
+        Assert.Contains("expected a map", Assert.Throws<AtprotoFormatException>(() => _reader.Read(arrayBody)).Message, StringComparison.Ordinal);
         Assert.Contains("without t", Assert.Throws<AtprotoFormatException>(() => _reader.Read(Frame(1, null, ("name", "x")))).Message, StringComparison.Ordinal);
         Assert.Contains("'name' is missing", Assert.Throws<AtprotoFormatException>(() => _reader.Read(Frame(1, "#info", ("message", "x")))).Message, StringComparison.Ordinal);
         byte[] trailing = [.. Frame(1, "#info", ("name", "x")), 0x00];
