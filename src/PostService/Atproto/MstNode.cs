@@ -86,7 +86,8 @@ public sealed record MstNode(Cid? Left, IReadOnlyList<MstNodeEntry> Entries, int
                 throw new AtprotoFormatException($"{What}: entry {i} prefix length {prefixLength} exceeds the previous key's {previousLength}");
             }
 
-            var keyLength = (int)prefixLength.Value + suffix.Value.Length;
+            var prefix = (int)prefixLength.Value;
+            var keyLength = prefix + suffix.Value.Length;
             if (keyLength > MaxKeyLength)
             {
                 throw new AtprotoFormatException($"{What}: entry {i} key longer than {MaxKeyLength} bytes");
@@ -97,7 +98,13 @@ public sealed record MstNode(Cid? Left, IReadOnlyList<MstNodeEntry> Entries, int
                 throw new AtprotoFormatException($"{What}: entry {i} has an empty key");
             }
 
-            suffix.Value.Span.CopyTo(previousKey[(int)prefixLength.Value..]);
+            // Compaction is mandatory (the tree must be reproducible), so p is the whole shared prefix.
+            if (prefix < previousLength && suffix.Value.Length > 0 && suffix.Value.Span[0] == previousKey[prefix])
+            {
+                throw new AtprotoFormatException($"{What}: entry {i} shares more than its prefix length {prefix} with the previous key");
+            }
+
+            suffix.Value.Span.CopyTo(previousKey[prefix..]);
             previousLength = keyLength;
             var depth = MstKeyDepth.Of(previousKey[..keyLength]);
             if (layer is not null && depth != layer)

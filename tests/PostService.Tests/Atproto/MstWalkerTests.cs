@@ -79,6 +79,16 @@ public sealed class MstWalkerTests
         Assert.Contains("not collection/rkey", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void RejectsAPrefixLengthShorterThanTheSharedPrefix()
+    {
+        var node = Node(null, [("com.example.test/a", null), ("com.example.test/b", null)], includeEmptyLinks: true);
+
+        var error = Assert.Throws<AtprotoFormatException>(() => MstNode.Decode(node));
+
+        Assert.Contains("shares more than its prefix length 0", error.Message, StringComparison.Ordinal);
+    }
+
     private static (string Low, string High) KeysAroundALayer1Key(out string middle)
     {
         middle = Layer1Key(after: "com.example.test/");
