@@ -61,7 +61,7 @@ public sealed class FirehoseFrameReader
             1 => type switch
             {
                 null => throw new AtprotoFormatException("frame header: op 1 without t"),
-                "#commit" => FirehoseBodies.ReadCommit(reader),
+                "#commit" => FirehoseCommitBody.Read(reader),
                 "#identity" => FirehoseBodies.ReadIdentity(reader),
                 "#account" => FirehoseBodies.ReadAccount(reader),
                 "#sync" => FirehoseBodies.ReadSync(reader),

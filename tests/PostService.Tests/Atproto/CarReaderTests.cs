@@ -97,6 +97,26 @@ public sealed class CarReaderTests
         Assert.Contains("truncated", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task StreamRejectsAnEmptyStream()
+    {
+        using var stream = new MemoryStream();
+
+        var error = await Assert.ThrowsAsync<AtprotoFormatException>(() => CarStreamReader.OpenAsync(stream, null, CancellationToken.None));
+
+        Assert.Contains("empty", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void KeepsTheFirstCopyOfARepeatedBlock()
+    {
+        var car = Cbor.Car(null, BlockA, BlockB, BlockA);
+
+        var blocks = CarReader.ReadAll(car);
+
+        Assert.Equal(2, blocks.Count);
+    }
+
     [Theory]
     [InlineData(new byte[] { 0x00 }, "length 0 outside")]
     [InlineData(new byte[] { 0xff, 0xff, 0xff, 0xff, 0x0f }, "outside 1..")]
