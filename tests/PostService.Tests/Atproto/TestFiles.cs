@@ -14,7 +14,7 @@ internal static class TestFiles
 
     public static IEnumerable<string> AllBinaryFiles() =>
         Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Atproto", "TestData"))
-            .Where(path => !path.EndsWith(".md", StringComparison.Ordinal))
+            .Where(path => path.EndsWith(".car", StringComparison.Ordinal) || path.EndsWith(".bin", StringComparison.Ordinal))
             .Select(Path.GetFileName)
             .OfType<string>()
             .Order(StringComparer.Ordinal);
