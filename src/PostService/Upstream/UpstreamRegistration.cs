@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Polly;
 using Polly.RateLimiting;
 using Polly.Retry;
+using Polly.Telemetry;
 using Polly.Timeout;
 using Refit;
 
@@ -26,6 +27,10 @@ public static class UpstreamRegistration
     {
         services.AddOptions<TOptions>().Bind(configuration.GetSection(upstream.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        // An attempt timing out or a permit refused for a long pause is a fault the pipeline or its caller handles:
+        // Polly's telemetry would log them as errors.
+        services.Configure<TelemetryOptions>(telemetry => telemetry.SeverityProvider = args =>
+            args.Event.Severity == ResilienceEventSeverity.Error ? ResilienceEventSeverity.Warning : args.Event.Severity);
 
         var client = services
             // The generated client: Refit's reflection request builder is a separate package, and not needed.
