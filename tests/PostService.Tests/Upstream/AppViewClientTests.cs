@@ -472,6 +472,21 @@ public sealed class AppViewClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheAttemptTimeoutStartsOnlyOnceTheBudgetHasGrantedThePermit()
+    {
+        _fake.LimitRate(1, TimeSpan.FromSeconds(3), withRetryAfter: false);
+        var client = CreateClient(maxRetries: 1, attemptTimeoutSeconds: 1);
+        var uris = new[] { PostUri(Alice, "3kfine0000001") };
+        Assert.IsType<GetPostsResult.Success>(await client.GetPostsAsync(uris, CancellationToken.None));
+
+        // The budget holds this call for the AppView's reset, longer than the attempt timeout: the wait is not an attempt.
+        var second = await client.GetPostsAsync(uris, CancellationToken.None);
+
+        Assert.Equal(0, Assert.IsType<GetPostsResult.Success>(second).Retries);
+        Assert.Equal(2, _fake.Calls.Count);
+    }
+
+    [Fact]
     public async Task CallerCancellationPropagates()
     {
         _fake.Script.Enqueue(FakeResponse.Hang(TimeSpan.FromSeconds(30)));
