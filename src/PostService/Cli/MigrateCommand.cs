@@ -67,7 +67,7 @@ internal static class MigrateCommand
             return ExitCodes.Failed;
         }
         var migrator = host.Services.GetRequiredService<Migrator>();
-        var before = await RowCountsAsync(host, cancellationToken);
+        var before = await migrator.RowCountsAsync(cancellationToken);
         var plan = await migrator.PlanAsync(cancellationToken);
 
         if (rollback)
@@ -99,15 +99,8 @@ internal static class MigrateCommand
             });
         }
 
-        environment.CreateConsole().Write(RowCountTable(before, await RowCountsAsync(host, cancellationToken)));
+        environment.CreateConsole().Write(RowCountTable(before, await migrator.RowCountsAsync(cancellationToken)));
         return ExitCodes.Ok;
-    }
-
-    private static async Task<IReadOnlyList<TableRowCount>> RowCountsAsync(IHost host, CancellationToken cancellationToken)
-    {
-        var connections = host.Services.GetRequiredService<IDbConnectionFactory>();
-        await using var connection = await connections.OpenAsync(cancellationToken);
-        return await SqliteSchema.RowCountsAsync(connection, connections.Dialect, cancellationToken);
     }
 
     private static Table RowCountTable(IReadOnlyList<TableRowCount> before, IReadOnlyList<TableRowCount> after)

@@ -9,7 +9,6 @@ using PostService.Ingestion;
 using PostService.Posts;
 using PostService.Security;
 using PostService.Storage;
-using PostService.Storage.Migrations;
 using PostService.Upstream.AppView;
 using PostService.Upstream.Budget;
 
@@ -40,10 +39,7 @@ public static class PostServiceRegistration
         builder.Services.AddPostServiceCore(builder.Configuration);
         builder.Services.AddHydrationWorker(builder.Configuration);
         builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section));
-        builder.Services.AddOptions<IngestionOptions>().Bind(builder.Configuration.GetSection(IngestionOptions.Section))
-            .ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<RetrievalWriter>();
-        builder.Services.AddSingleton<RetrievalIngestor>();
+        builder.Services.AddIngestion(builder.Configuration);
         builder.Services.AddOptions<ShutdownOptions>().Bind(builder.Configuration.GetSection(ShutdownOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>(
@@ -71,42 +67,17 @@ public static class PostServiceRegistration
         DefaultTypeMap.MatchNamesWithUnderscores = true;
 
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<DatabaseOptions>().Bind(configuration.GetSection(DatabaseOptions.Section))
-            .Configure(options => options.ConnectionString ??= configuration.GetConnectionString(DatabaseOptions.ConnectionStringName))
-            .ValidateDataAnnotations()
-            .Validate(options => options.Provider != DatabaseProvider.Postgres || !string.IsNullOrWhiteSpace(options.ConnectionString),
-                $"PostService:Database:Provider is Postgres but no connection string is set: set ConnectionStrings__{DatabaseOptions.ConnectionStringName}.")
-            .ValidateOnStart();
+        services.AddStorage(configuration);
         services.AddOptions<HydrationOptions>().Bind(configuration.GetSection(HydrationOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
 
-        var provider = DatabaseOptions.ProviderOf(configuration);
-        if (provider == DatabaseProvider.Postgres)
-        {
-            services.AddSingleton<IDbConnectionFactory, PostgresConnectionFactory>();
-        }
-        else
-        {
-            services.AddSingleton<IDbConnectionFactory, SqliteConnectionFactory>();
-        }
-        services.AddSingleton(SqlDialect.For(provider));
-        services.AddSingleton<IMigration, M001_CoreTables>();
-        services.AddSingleton<IMigration, M002_HydrationColumns>();
-        services.AddSingleton<IMigration, M003_PostsFromServedUris>();
-        services.AddSingleton<IMigration, M004_FeedRequestsReceivedAt>();
-        services.AddSingleton<IMigration, M005_RebuildFeedRequestPosts>();
-        services.AddSingleton<IMigration, M006_PostCounts>();
-        services.AddSingleton<IMigration, M007_HydrationClaims>();
-        services.AddSingleton<SqliteBackup>();
-        services.AddSingleton<Migrator>();
-        services.AddSingleton<LegacyAuthorColumns>();
-        services.AddHostedService<DatabaseMigrationService>();
         services.AddSingleton<PostsRepository>();
         services.AddSingleton<FeedRequestsRepository>();
         services.AddSingleton<HydrationQueue>();
         services.AddSingleton<HydrationRepository>();
         services.AddSingleton<HydrationRunsRepository>();
         services.AddSingleton<CoverageQueries>();
+        services.AddPerStore<IPostCountsFold, SqlitePostCountsFold, PostgresPostCountsFold>(configuration);
         services.AddSingleton<HydrationMetrics>();
         services.AddSingleton<HydrationEngine>();
         services.AddSingleton<HydrationCoordinator>();

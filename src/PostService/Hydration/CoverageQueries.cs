@@ -5,7 +5,7 @@ using PostService.Storage;
 namespace PostService.Hydration;
 
 /// <summary>Read-only aggregates for coverage reports: counts from <c>post_counts</c>, the trend from an index.</summary>
-public sealed class CoverageQueries(IDbConnectionFactory connections)
+public sealed class CoverageQueries(IDbConnectionFactory connections, IPostCountsFold fold)
 {
     /// <summary>How many days of failures the coverage report shows, in the API and the CLI.</summary>
     public const int TrendDays = 30;
@@ -34,23 +34,8 @@ public sealed class CoverageQueries(IDbConnectionFactory connections)
         ORDER BY Minute
         """;
 
-    // PostgreSQL: the triggers append changes to post_count_deltas (see M006_PostCounts); this moves them into the
-    // counts, in key order, so that concurrent folds wait for each other instead of deadlocking.
-    private const string FoldDeltas = """
-        WITH moved AS (DELETE FROM post_count_deltas RETURNING hydration_status, day, posts, with_author)
-        INSERT INTO post_counts AS c (hydration_status, day, posts, with_author)
-        SELECT hydration_status, day, sum(posts), sum(with_author) FROM moved GROUP BY hydration_status, day ORDER BY hydration_status, day
-        ON CONFLICT (hydration_status, day) DO UPDATE SET posts = c.posts + excluded.posts, with_author = c.with_author + excluded.with_author
-        """;
-
-    /// <summary>Brings <c>post_counts</c> up to date where changes are kept apart first (PostgreSQL); nothing to do on SQLite.</summary>
-    public async Task FoldCountsAsync(CancellationToken cancellationToken)
-    {
-        if (connections.Dialect.IsPostgres)
-        {
-            await connections.WriteAsync((connection, transaction) => connection.ExecuteAsync(FoldDeltas, transaction: transaction), cancellationToken);
-        }
-    }
+    /// <summary>Brings <c>post_counts</c> up to date, where the store keeps changes apart first.</summary>
+    public Task FoldCountsAsync(CancellationToken cancellationToken) => fold.FoldAsync(cancellationToken);
 
     public async Task<HydrationCoverage> GetAsync(DateTimeOffset now, int trendDays, CancellationToken cancellationToken)
     {

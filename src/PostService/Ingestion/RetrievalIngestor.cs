@@ -1,7 +1,5 @@
 using PostService.Atproto;
-using PostService.FeedRequests;
 using PostService.Hydration;
-using PostService.Posts;
 using PostService.Storage;
 
 namespace PostService.Ingestion;
@@ -10,7 +8,7 @@ namespace PostService.Ingestion;
 /// Stores a batch of retrievals in one transaction: every retrieval or none. Unseen post URIs get a
 /// <c>pending</c> row, invalid ones an <c>invalid</c> row; only after the commit are new URIs handed to hydration.
 /// </summary>
-public sealed class RetrievalIngestor(RetrievalWriter writer, HydrationQueue queue, TimeProvider time, ILogger<RetrievalIngestor> logger)
+public sealed class RetrievalIngestor(IRetrievalStore store, HydrationQueue queue, TimeProvider time, ILogger<RetrievalIngestor> logger)
 {
     public async Task<IngestResponse> IngestAsync(RetrievalBatch batch, CancellationToken cancellationToken)
     {
@@ -26,7 +24,7 @@ public sealed class RetrievalIngestor(RetrievalWriter writer, HydrationQueue que
             .Select(uri => new NewPost(uri, cids.GetValueOrDefault(uri), AtUri.CheckPostUri(uri).Reason))
             .ToList();
 
-        var (replaced, newUris) = await writer.WriteAsync(new RetrievalRows(requests, servedRows, served), cancellationToken);
+        var (replaced, newUris) = await store.WriteAsync(new RetrievalRows(requests, servedRows, served), cancellationToken);
 
         var invalidUris = served.Count(post => post.InvalidReason is not null);
         var enqueued = newUris.Count(queue.TryEnqueue);

@@ -1,7 +1,9 @@
 namespace PostService.Storage;
 
 /// <summary>
-/// What truly differs between the SQLite and the PostgreSQL SQL of the repositories. Everything else is written once:
+/// The small differences between the SQLite and the PostgreSQL SQL that repositories share; where the two stores need
+/// different statements altogether, each has its own class behind one interface (chosen at start, see
+/// <c>StorageRegistration.AddPerStore</c>). Everything else is written once:
 /// both stores know the functions <c>to_ts(text)</c>, <c>ts_text(timestamp)</c> and <c>to_json_doc(text)</c> (identities on
 /// SQLite, where times are ISO-8601 text and JSON is text; casts to and from <c>timestamptz</c>/<c>jsonb</c> on PostgreSQL),
 /// so a repository passes and reads times as the same ISO-8601 UTC text on both.
@@ -13,8 +15,6 @@ public sealed class SqlDialect
     public static readonly SqlDialect Postgres = new(DatabaseProvider.Postgres);
 
     private SqlDialect(DatabaseProvider provider) => Provider = provider;
-
-    public static SqlDialect For(DatabaseProvider provider) => provider == DatabaseProvider.Postgres ? Postgres : Sqlite;
 
     public DatabaseProvider Provider { get; }
 
@@ -34,7 +34,4 @@ public sealed class SqlDialect
     /// SQLite has one writer at a time, so its claims cannot overlap.
     /// </summary>
     public string SkipLockedRows => IsPostgres ? "FOR UPDATE SKIP LOCKED" : "";
-
-    /// <summary>The statement or DDL for this store, where the two are written differently.</summary>
-    public string Choose(string sqlite, string postgres) => IsPostgres ? postgres : sqlite;
 }

@@ -93,8 +93,8 @@ public sealed class MigrateCommandTests : IDisposable
         await using (var services = CoreServices.For(_path))
         {
             var firstSteps = services.GetServices<IMigration>().Where(step => step.Version < 5);
-            await new Migrator(services.GetRequiredService<IDbConnectionFactory>(), firstSteps, services.GetRequiredService<SqliteBackup>(),
-                NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None);
+            await new Migrator(services.GetRequiredService<IDbConnectionFactory>(), services.GetRequiredService<ISchemaStore>(), firstSteps,
+                services.GetRequiredService<SqliteBackup>(), NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None);
         }
         using (var connection = DatabaseDump.Open(_path))
         {

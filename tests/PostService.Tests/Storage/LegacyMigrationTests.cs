@@ -259,7 +259,8 @@ public sealed class LegacyMigrationTests(ITestOutputHelper output) : IDisposable
         await using var services = CoreServices.For(path);
         var migrator = replace is null
             ? services.GetRequiredService<Migrator>()
-            : new Migrator(services.GetRequiredService<IDbConnectionFactory>(), services.GetServices<IMigration>().Select(replace),
+            : new Migrator(services.GetRequiredService<IDbConnectionFactory>(), services.GetRequiredService<ISchemaStore>(),
+                services.GetServices<IMigration>().Select(replace),
                 services.GetRequiredService<SqliteBackup>(), NullLogger<Migrator>.Instance);
         return await migrator.MigrateAsync(CancellationToken.None);
     }
@@ -274,11 +275,14 @@ public sealed class LegacyMigrationTests(ITestOutputHelper output) : IDisposable
         public Task<bool> IsDestructiveAsync(DbConnection connection, CancellationToken cancellationToken) =>
             step.IsDestructiveAsync(connection, cancellationToken);
 
-        public async Task ApplyAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+        public async Task ApplySqliteAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
         {
-            await step.ApplyAsync(connection, transaction, cancellationToken);
+            await step.ApplySqliteAsync(connection, transaction, cancellationToken);
             throw new IOException($"killed in step {Version}");
         }
+
+        public Task ApplyPostgresAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+            step.ApplyPostgresAsync(connection, transaction, cancellationToken);
     }
 
     private sealed record ServedRow

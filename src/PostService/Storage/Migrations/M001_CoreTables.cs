@@ -7,7 +7,7 @@ namespace PostService.Storage.Migrations;
 /// The three tables of the compliance tracker's layout, in their current shape. On a file the Python tool wrote,
 /// the tables it has are left as they are here; later steps bring them to this shape.
 /// </summary>
-public sealed class M001_CoreTables(SqlDialect dialect) : IMigration
+public sealed class M001_CoreTables : IMigration
 {
     /// <summary>The current <c>feed_request_posts</c>; the legacy rebuild (M005) creates the table from it too.</summary>
     public const string FeedRequestPostsDefinition = """
@@ -100,16 +100,14 @@ public sealed class M001_CoreTables(SqlDialect dialect) : IMigration
 
     public string Name => "core tables: feed_requests, feed_request_posts, posts";
 
-    public async Task ApplyAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    public async Task ApplySqliteAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
-        if (dialect.IsPostgres)
-        {
-            await connection.ExecuteAsync(CreatePostgresSchema, transaction: transaction);
-            return;
-        }
         foreach (var statement in (string[])[CreateFeedRequests, CreateFeedRequestPosts, CreatePosts, CreateIndexes, CreateFeedRequestPostsIndexes])
         {
             await connection.ExecuteAsync(statement, transaction: transaction);
         }
     }
+
+    public Task ApplyPostgresAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(CreatePostgresSchema, transaction: transaction);
 }

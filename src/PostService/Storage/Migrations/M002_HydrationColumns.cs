@@ -4,7 +4,7 @@ using Dapper;
 namespace PostService.Storage.Migrations;
 
 /// <summary>What hydration stores beyond the original layout: post metadata, retry bookkeeping and the run log.</summary>
-public sealed class M002_HydrationColumns(SqlDialect dialect) : IMigration
+public sealed class M002_HydrationColumns : IMigration
 {
     private static readonly (string Name, string Definition)[] PostColumns =
     [
@@ -84,17 +84,16 @@ public sealed class M002_HydrationColumns(SqlDialect dialect) : IMigration
 
     public string Name => "hydration: post metadata columns, retry bookkeeping, hydration_runs";
 
-    public async Task ApplyAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    public async Task ApplySqliteAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
-        if (dialect.IsPostgres)
-        {
-            await connection.ExecuteAsync(AlterPostgres, transaction: transaction);
-        }
-        else
-        {
-            await SqliteSchema.AddMissingColumnsAsync(connection, transaction, "posts", PostColumns);
-            await connection.ExecuteAsync(CreateRunsTable, transaction: transaction);
-        }
+        await SqliteSchema.AddMissingColumnsAsync(connection, transaction, "posts", PostColumns);
+        await connection.ExecuteAsync(CreateRunsTable, transaction: transaction);
+        await connection.ExecuteAsync(CreateIndexes, transaction: transaction);
+    }
+
+    public async Task ApplyPostgresAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        await connection.ExecuteAsync(AlterPostgres, transaction: transaction);
         await connection.ExecuteAsync(CreateIndexes, transaction: transaction);
     }
 }

@@ -10,7 +10,7 @@ namespace PostService.Storage.Migrations;
 /// with both author DID and handle is <c>ok</c> with <c>metadata_source = 'legacy'</c>; the rest are <c>pending</c>
 /// and hydrate normally. Rows that already exist (files the newer Python tool wrote) are left as they are.
 /// </summary>
-public sealed class M003_PostsFromServedUris : IMigration
+public sealed class M003_PostsFromServedUris : ILegacySqliteMigration
 {
     private const string Table = "feed_request_posts";
 
@@ -32,13 +32,11 @@ public sealed class M003_PostsFromServedUris : IMigration
         ON CONFLICT (post_uri) DO NOTHING
         """;
 
-    public bool LegacySqliteOnly => true;
-
     public int Version => 3;
 
     public string Name => "posts for every served URI, with the author the legacy rows carry";
 
-    public async Task ApplyAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    public async Task ApplySqliteAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
         var columns = await SqliteSchema.ColumnsAsync(connection, transaction, Table);
         string LegacyColumn(string name) => columns.Contains(name) ? Latest($"nullif(f.{name}, '')") : "NULL";

@@ -9,7 +9,7 @@ namespace PostService.Storage.Migrations;
 /// latest row of each (request, URI) pair as the Python tool's INSERT OR REPLACE did. It follows SQLite's table
 /// rebuild procedure: create the new table, copy, check the counts, drop the old one, rename, recreate its indexes.
 /// </summary>
-public sealed class M005_RebuildFeedRequestPosts : IMigration
+public sealed class M005_RebuildFeedRequestPosts : ILegacySqliteMigration
 {
     private const string Table = "feed_request_posts";
     private const string NewTable = "feed_request_posts_new";
@@ -31,8 +31,6 @@ public sealed class M005_RebuildFeedRequestPosts : IMigration
         ALTER TABLE feed_request_posts_new RENAME TO feed_request_posts;
         """;
 
-    public bool LegacySqliteOnly => true;
-
     public int Version => 5;
 
     public string Name => "feed_request_posts rebuilt without author columns, one row per (request, URI)";
@@ -40,7 +38,7 @@ public sealed class M005_RebuildFeedRequestPosts : IMigration
     public Task<bool> IsDestructiveAsync(DbConnection connection, CancellationToken cancellationToken) =>
         NeedsRebuildAsync(connection, transaction: null);
 
-    public async Task ApplyAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    public async Task ApplySqliteAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
         if (!await NeedsRebuildAsync(connection, transaction))
         {

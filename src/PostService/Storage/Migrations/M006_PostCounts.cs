@@ -14,7 +14,7 @@ namespace PostService.Storage.Migrations;
 /// and only append their changes to <c>post_count_deltas</c>; <c>CoverageQueries</c> folds them into
 /// <c>post_counts</c>, one statement that locks counter rows in key order.
 /// </remarks>
-public sealed class M006_PostCounts(SqlDialect dialect) : IMigration
+public sealed class M006_PostCounts : IMigration
 {
     private const string CreateTable = """
         CREATE TABLE IF NOT EXISTS post_counts (
@@ -111,15 +111,13 @@ public sealed class M006_PostCounts(SqlDialect dialect) : IMigration
 
     public string Name => "post_counts: posts per status and day, kept by triggers";
 
-    public async Task ApplyAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    public async Task ApplySqliteAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
-        if (dialect.IsPostgres)
-        {
-            await connection.ExecuteAsync(CreatePostgres, transaction: transaction);
-            return;
-        }
         await connection.ExecuteAsync(CreateTable, transaction: transaction);
         await connection.ExecuteAsync(Recount, transaction: transaction);
         await connection.ExecuteAsync(CreateTriggers, transaction: transaction);
     }
+
+    public Task ApplyPostgresAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(CreatePostgres, transaction: transaction);
 }

@@ -7,7 +7,7 @@ namespace PostService.Storage.Migrations;
 /// Claims on posts (<c>claimed_by</c>, <c>claimed_until</c>), so that processes sharing a database never fetch the same
 /// URI at once, and on PostgreSQL the tables of the AppView call budget all replicas share.
 /// </summary>
-public sealed class M007_HydrationClaims(SqlDialect dialect) : IMigration
+public sealed class M007_HydrationClaims : IMigration
 {
     private static readonly (string Name, string Definition)[] ClaimColumns = [("claimed_by", "TEXT"), ("claimed_until", "TEXT")];
 
@@ -31,16 +31,15 @@ public sealed class M007_HydrationClaims(SqlDialect dialect) : IMigration
 
     public string Name => "hydration claims on posts; the shared AppView call budget (PostgreSQL)";
 
-    public async Task ApplyAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    public async Task ApplySqliteAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
-        if (dialect.IsPostgres)
-        {
-            await connection.ExecuteAsync(CreatePostgres, transaction: transaction);
-        }
-        else
-        {
-            await SqliteSchema.AddMissingColumnsAsync(connection, transaction, "posts", ClaimColumns);
-        }
+        await SqliteSchema.AddMissingColumnsAsync(connection, transaction, "posts", ClaimColumns);
+        await connection.ExecuteAsync(CreateClaimIndex, transaction: transaction);
+    }
+
+    public async Task ApplyPostgresAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        await connection.ExecuteAsync(CreatePostgres, transaction: transaction);
         await connection.ExecuteAsync(CreateClaimIndex, transaction: transaction);
     }
 }

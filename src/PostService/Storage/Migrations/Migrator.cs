@@ -16,37 +16,17 @@ public sealed record MigrationPlan(IReadOnlyList<PlannedMigration> Steps)
 /// <summary>What a migration run did; <paramref name="BackupPath"/> is null when no step was destructive.</summary>
 public sealed record MigrationResult(IReadOnlyList<AppliedMigration> Applied, string? BackupPath);
 
+public sealed record TableRowCount(string Table, long Rows);
+
 /// <summary>
 /// Applies every migration the database has not recorded, in version order, each in its own transaction together
 /// with its row in <c>schema_version</c>, so a run cut short at any point resumes at the step it did not finish.
 /// Before a run that includes a destructive step it backs the file up. The service runs it at start; the CLI runs
 /// the same code.
 /// </summary>
-public sealed class Migrator(IDbConnectionFactory connections, IEnumerable<IMigration> migrations, SqliteBackup backup, ILogger<Migrator> logger)
+public sealed class Migrator(
+    IDbConnectionFactory connections, ISchemaStore store, IEnumerable<IMigration> migrations, SqliteBackup backup, ILogger<Migrator> logger)
 {
-    private const string CreateVersionTable = """
-        CREATE TABLE IF NOT EXISTS schema_version (
-            version    INTEGER PRIMARY KEY,
-            name       TEXT NOT NULL,
-            applied_at TEXT NOT NULL
-        );
-        """;
-
-    private const string CreatePostgresVersionTable = """
-        CREATE TABLE IF NOT EXISTS schema_version (
-            version    integer PRIMARY KEY,
-            name       text NOT NULL,
-            applied_at timestamptz NOT NULL
-        );
-        """;
-
-    private const string SqliteVersionTableExists = "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'";
-
-    private const string PostgresVersionTableExists = "SELECT to_regclass('schema_version') IS NOT NULL";
-
-    // Replicas that start together migrate one at a time; whoever comes second finds the step recorded and skips it.
-    private const string PostgresMigrationLock = "SELECT pg_advisory_xact_lock(7316001)";
-
     private const string SelectApplied = "SELECT version FROM schema_version";
 
     private const string IsApplied = "SELECT count(*) FROM schema_version WHERE version = @Version";
@@ -58,16 +38,14 @@ public sealed class Migrator(IDbConnectionFactory connections, IEnumerable<IMigr
     /// <summary>The steps the file needs, each asked about the file as it is now.</summary>
     public async Task<MigrationPlan> PlanAsync(CancellationToken cancellationToken)
     {
-        var dialect = connections.Dialect;
         await using var connection = await connections.OpenAsync(cancellationToken);
-        var applied = await connection.ExecuteScalarAsync<bool>(dialect.Choose(SqliteVersionTableExists, PostgresVersionTableExists))
+        var applied = await connection.ExecuteScalarAsync<bool>(store.VersionTableExists)
             ? (await connection.QueryAsync<int>(SelectApplied)).ToHashSet()
             : [];
         var steps = new List<PlannedMigration>();
         foreach (var migration in _migrations.Where(m => !applied.Contains(m.Version)))
         {
-            var destructive = !dialect.IsPostgres && await migration.IsDestructiveAsync(connection, cancellationToken);
-            steps.Add(new PlannedMigration(migration, destructive));
+            steps.Add(new PlannedMigration(migration, await store.IsDestructiveAsync(migration, connection, cancellationToken)));
         }
         return new MigrationPlan(steps);
     }
@@ -89,22 +67,15 @@ public sealed class Migrator(IDbConnectionFactory connections, IEnumerable<IMigr
         var applied = new List<AppliedMigration>();
         foreach (var (migration, destructive) in plan.Steps)
         {
-            var dialect = connections.Dialect;
             Func<DbConnection, DbTransaction, Task<int>> step = async (connection, transaction) =>
             {
-                if (dialect.IsPostgres)
-                {
-                    await connection.ExecuteAsync(PostgresMigrationLock, transaction: transaction);
-                }
-                await connection.ExecuteAsync(dialect.Choose(CreateVersionTable, CreatePostgresVersionTable), transaction: transaction);
+                await store.BeginStepAsync(connection, transaction);
+                await connection.ExecuteAsync(store.CreateVersionTable, transaction: transaction);
                 if (await connection.ExecuteScalarAsync<long>(IsApplied, new { migration.Version }, transaction) > 0)
                 {
                     return 0;
                 }
-                if (!(dialect.IsPostgres && migration.LegacySqliteOnly))
-                {
-                    await migration.ApplyAsync(connection, transaction, cancellationToken);
-                }
+                await store.ApplyAsync(migration, connection, transaction, cancellationToken);
                 await connection.ExecuteAsync(InsertApplied,
                     new { migration.Version, migration.Name, AppliedAt = DbTime.ToText(DateTimeOffset.UtcNow) }, transaction);
                 return 0;
@@ -114,5 +85,20 @@ public sealed class Migrator(IDbConnectionFactory connections, IEnumerable<IMigr
             applied.Add(new AppliedMigration(migration.Version, migration.Name));
         }
         return new MigrationResult(applied, backupPath);
+    }
+
+    /// <summary>Every table of the database, including those PostService does not own, with its row count.</summary>
+    public async Task<IReadOnlyList<TableRowCount>> RowCountsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        var counts = new List<TableRowCount>();
+        var tables = await connection.QueryAsync<string>(new CommandDefinition(store.SelectTables, cancellationToken: cancellationToken));
+        foreach (var table in tables.AsList())
+        {
+            var quoted = "\"" + table.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+            var rows = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) FROM {quoted}", cancellationToken: cancellationToken));
+            counts.Add(new TableRowCount(table, rows));
+        }
+        return counts;
     }
 }

@@ -3,8 +3,6 @@ using Dapper;
 
 namespace PostService.Storage.Migrations;
 
-public sealed record TableRowCount(string Table, long Rows);
-
 /// <summary>Questions migrations ask about an existing SQLite file before they change it.</summary>
 public static class SqliteSchema
 {
@@ -13,10 +11,6 @@ public static class SqliteSchema
         FROM pragma_index_list(@table) il
         WHERE il."unique" = 1
         """;
-
-    private const string SelectTables = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name";
-
-    private const string SelectPostgresTables = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename";
 
     public static async Task<bool> TableExistsAsync(DbConnection connection, DbTransaction? transaction, string table) =>
         await connection.ExecuteScalarAsync<long>(
@@ -48,19 +42,5 @@ public static class SqliteSchema
                 await connection.ExecuteAsync($"ALTER TABLE {table} ADD COLUMN {name} {definition}", transaction: transaction);
             }
         }
-    }
-
-    /// <summary>Every table of the database, including those PostService does not own, with its row count (on PostgreSQL too).</summary>
-    public static async Task<IReadOnlyList<TableRowCount>> RowCountsAsync(DbConnection connection, SqlDialect dialect, CancellationToken cancellationToken)
-    {
-        var counts = new List<TableRowCount>();
-        var tables = await connection.QueryAsync<string>(new CommandDefinition(dialect.Choose(SelectTables, SelectPostgresTables), cancellationToken: cancellationToken));
-        foreach (var table in tables.AsList())
-        {
-            var quoted = "\"" + table.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
-            var rows = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) FROM {quoted}", cancellationToken: cancellationToken));
-            counts.Add(new TableRowCount(table, rows));
-        }
-        return counts;
     }
 }

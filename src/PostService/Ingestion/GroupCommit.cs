@@ -1,25 +1,19 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
-using PostService.FeedRequests;
-using PostService.Posts;
 using PostService.Storage;
 
 namespace PostService.Ingestion;
 
-/// <summary>The rows of one request, ready to write: its feed requests, their served rows, and the distinct URIs served.</summary>
-public sealed record RetrievalRows(IReadOnlyList<FeedRequestRow> Requests, IReadOnlyList<FeedRequestPostRow> ServedPosts, IReadOnlyList<NewPost> Posts);
-
-/// <summary>What writing one request changed.</summary>
-public sealed record RetrievalWrite(int Replaced, IReadOnlyList<string> NewUris);
-
 /// <summary>
-/// Writes requests. On SQLite (one writer at a time) with group commit: requests that arrive while a transaction is being written wait, and the next
-/// writer stores all of them, each in turn as if alone, in one transaction. A commit's cost (the fsync, the WAL frames of
-/// pages several requests touch, the checkpoint) was as large as storing a request's rows, so concurrent clients share
-/// it instead of queueing for one each. Every request still returns only after the transaction holding it committed;
-/// when a shared transaction fails, its requests are written again one by one, so a failure stays with its request.
+/// Group commit for a store with one writer at a time (SQLite): requests that arrive while a transaction is being
+/// written wait, and the next writer stores all of them, each in turn as if alone, in one transaction. A commit's cost
+/// (the fsync, the WAL frames of pages several requests touch, the checkpoint) was as large as storing a request's
+/// rows, so concurrent clients share it instead of queueing for one each. Every request still returns only after the
+/// transaction holding it committed; when a shared transaction fails, its requests are written again one by one, so a
+/// failure stays with its request.
 /// </summary>
-public sealed class RetrievalWriter(IDbConnectionFactory connections)
+/// <param name="store">Stores one request's rows inside the given transaction.</param>
+public sealed class GroupCommit(IDbConnectionFactory connections, Func<DbConnection, DbTransaction, RetrievalRows, Task<RetrievalWrite>> store)
 {
     // Bounds one transaction; a larger backlog waits for the next one.
     private const int MaxServedPostsPerTransaction = 50_000;
@@ -29,12 +23,6 @@ public sealed class RetrievalWriter(IDbConnectionFactory connections)
 
     public async Task<RetrievalWrite> WriteAsync(RetrievalRows rows, CancellationToken cancellationToken)
     {
-        if (connections.Dialect.IsPostgres)
-        {
-            // PostgreSQL takes concurrent writers and flushes concurrent commits together itself; a shared transaction
-            // would only take row and id locks out of the sorted order that keeps replicas from deadlocking.
-            return await connections.WriteAsync((connection, transaction) => StoreAsync(connection, transaction, rows), cancellationToken);
-        }
         var pending = new Pending(rows);
         _waiting.Enqueue(pending);
         try
@@ -85,7 +73,7 @@ public sealed class RetrievalWriter(IDbConnectionFactory connections)
                 var results = new List<RetrievalWrite>(group.Count);
                 foreach (var member in group)
                 {
-                    results.Add(await StoreAsync(connection, transaction, member.Rows));
+                    results.Add(await store(connection, transaction, member.Rows));
                 }
                 return results;
             }, group.Count == 1 ? cancellationToken : CancellationToken.None);
@@ -112,18 +100,12 @@ public sealed class RetrievalWriter(IDbConnectionFactory connections)
         try
         {
             member.Outcome.SetResult(await connections.WriteAsync(
-                (connection, transaction) => StoreAsync(connection, transaction, member.Rows), CancellationToken.None));
+                (connection, transaction) => store(connection, transaction, member.Rows), CancellationToken.None));
         }
         catch (Exception exception)
         {
             member.Outcome.SetException(exception);
         }
-    }
-
-    private async Task<RetrievalWrite> StoreAsync(DbConnection connection, DbTransaction transaction, RetrievalRows rows)
-    {
-        var replaced = await FeedRequestsRepository.ReplaceAsync(connection, transaction, connections.Dialect, rows.Requests, rows.ServedPosts);
-        return new RetrievalWrite(replaced, await PostsRepository.AddUnseenAsync(connection, transaction, connections.Dialect, rows.Posts));
     }
 
     /// <summary>A request waiting to be written; taken by exactly one writer, or cancelled before any took it.</summary>

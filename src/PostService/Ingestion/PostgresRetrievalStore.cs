@@ -1,0 +1,86 @@
+using System.Data.Common;
+using Dapper;
+using PostService.Posts;
+using PostService.Storage;
+
+namespace PostService.Ingestion;
+
+/// <summary>
+/// Ingestion on PostgreSQL: a request in four statements over arrays (<c>unnest</c>), each request in a transaction of
+/// its own. PostgreSQL takes concurrent writers and flushes concurrent commits together itself; a shared transaction
+/// would only take row and id locks out of the sorted order that keeps replicas from deadlocking.
+/// </summary>
+public sealed class PostgresRetrievalStore(IDbConnectionFactory connections) : IRetrievalStore
+{
+    // First the ids are locked (in order, so batches cannot deadlock): two replicas storing the same retrieval at once
+    // take turns, the second replacing the first, instead of both inserting it and one failing on the key.
+    private const string LockRequestIds = """
+        SELECT pg_advisory_xact_lock(7316003, (ids.request_id % 2147483647)::int)
+        FROM (SELECT request_id FROM unnest(@RequestIds) AS request_id ORDER BY request_id) ids
+        """;
+
+    // The served rows of a replaced request cascade with it.
+    private const string DeleteRequests = "DELETE FROM feed_requests WHERE request_id = ANY(@RequestIds)";
+
+    private const string InsertRequests = """
+        INSERT INTO feed_requests (request_id, requester_did, algo, timestamp, posts_json, received_at)
+        SELECT r.request_id, r.requester_did, r.algo, to_ts(r.timestamp), to_json_doc(r.posts_json), to_ts(r.received_at)
+        FROM unnest(@RequestIds, @RequesterDids, @Algos, @Timestamps, @PostsJsons, @ReceivedAts)
+            AS r(request_id, requester_did, algo, timestamp, posts_json, received_at)
+        """;
+
+    private const string InsertRequestPosts = """
+        INSERT INTO feed_request_posts (request_id, post_index, post_uri, post_json)
+        SELECT p.request_id, p.post_index, p.post_uri, to_json_doc(p.post_json)
+        FROM unnest(@RequestIds, @PostIndexes, @PostUris, @PostJsons) WITH ORDINALITY AS p(request_id, post_index, post_uri, post_json, n)
+        ORDER BY p.n
+        """;
+
+    // Rows come in URI order, so concurrent batches lock shared rows in the same order and cannot deadlock; an existing
+    // row only gains a CID it lacked; "xmax = 0" tells an inserted row from an existing one.
+    private const string InsertPosts = """
+        INSERT INTO posts AS p (post_uri, cid, hydration_status, hydration_error)
+        SELECT n.post_uri, n.cid, n.hydration_status, n.hydration_error
+        FROM unnest(@PostUris, @Cids, @Statuses, @Errors) WITH ORDINALITY AS n(post_uri, cid, hydration_status, hydration_error, i)
+        ORDER BY n.i
+        ON CONFLICT (post_uri) DO UPDATE SET cid = excluded.cid
+            WHERE p.cid IS NULL AND excluded.cid IS NOT NULL AND excluded.hydration_status = 'pending'
+        RETURNING p.post_uri, p.hydration_status, (xmax = 0) AS inserted
+        """;
+
+    public Task<RetrievalWrite> WriteAsync(RetrievalRows rows, CancellationToken cancellationToken) =>
+        connections.WriteAsync((connection, transaction) => StoreAsync(connection, transaction, rows), cancellationToken);
+
+    private static async Task<RetrievalWrite> StoreAsync(DbConnection connection, DbTransaction transaction, RetrievalRows rows)
+    {
+        var requests = rows.Requests;
+        var requestIds = requests.Select(request => request.RequestId).ToArray();
+        await connection.ExecuteAsync(LockRequestIds, new { RequestIds = requestIds }, transaction);
+        var replaced = await connection.ExecuteAsync(DeleteRequests, new { RequestIds = requestIds }, transaction);
+        await connection.ExecuteAsync(InsertRequests, new
+        {
+            RequestIds = requestIds,
+            RequesterDids = requests.Select(request => request.RequesterDid).ToArray(),
+            Algos = requests.Select(request => request.Algo).ToArray(),
+            Timestamps = requests.Select(request => request.Timestamp).ToArray(),
+            PostsJsons = requests.Select(request => request.PostsJson).ToArray(),
+            ReceivedAts = requests.Select(request => request.ReceivedAt).ToArray(),
+        }, transaction);
+        await connection.ExecuteAsync(InsertRequestPosts, new
+        {
+            RequestIds = rows.ServedPosts.Select(post => post.RequestId).ToArray(),
+            PostIndexes = rows.ServedPosts.Select(post => post.PostIndex).ToArray(),
+            PostUris = rows.ServedPosts.Select(post => post.PostUri).ToArray(),
+            PostJsons = rows.ServedPosts.Select(post => post.PostJson).ToArray(),
+        }, transaction);
+        var ordered = rows.Posts.OrderBy(post => post.PostUri, StringComparer.Ordinal).ToList();
+        var posts = await connection.QueryAsync<(string PostUri, string HydrationStatus, bool Inserted)>(InsertPosts, new
+        {
+            PostUris = ordered.Select(post => post.PostUri).ToArray(),
+            Cids = ordered.Select(post => post.Cid).ToArray(),
+            Statuses = ordered.Select(post => post.InvalidReason is null ? HydrationStatus.Pending : HydrationStatus.Invalid).ToArray(),
+            Errors = ordered.Select(post => post.InvalidReason).ToArray(),
+        }, transaction);
+        return new RetrievalWrite(replaced, posts.Where(post => post.Inserted && post.HydrationStatus == HydrationStatus.Pending).Select(post => post.PostUri).ToList());
+    }
+}
