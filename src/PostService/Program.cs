@@ -1,5 +1,6 @@
 using PostService.Cli;
 using PostService.Dashboard;
+using PostService.Exports;
 using PostService.FeedRequests;
 using PostService.Hosting;
 using PostService.Hydration;
@@ -13,6 +14,7 @@ static async Task<int> ServeAsync(string[] args)
 {
     var builder = WebApplication.CreateBuilder(args);
     builder.AddPostService();
+    builder.Services.AddExports(builder.Configuration);
 
     var app = builder.Build();
     app.UsePostServiceApi();
@@ -22,6 +24,7 @@ static async Task<int> ServeAsync(string[] args)
     app.MapPostsEndpoints();
     app.MapHydrationEndpoints();
     app.MapDashboardEndpoints();
+    app.MapExports();
 
     await app.RunAsync();
     return 0;
