@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dapper;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PostService.FeedRequests;
@@ -21,15 +22,14 @@ public static class PostServiceRegistration
     public static WebApplicationBuilder AddPostService(this WebApplicationBuilder builder)
     {
         var apiOptions = builder.Configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
-        // With scopes: they carry each request's correlation id.
-        if (apiOptions.JsonLogs)
-        {
-            builder.Logging.ClearProviders().AddJsonConsole(options => options.IncludeScopes = true);
-        }
-        else
-        {
-            builder.Logging.AddSimpleConsole(options => options.IncludeScopes = true);
-        }
+        // The console's format is the standard Logging:Console:FormatterName (simple, json, systemd), so that
+        // Logging__Console__FormatterName=json works; PostService:Api:JsonLogs is a shorthand for it. Both formats
+        // show scopes: they carry each request's correlation id.
+        builder.Services.Configure<SimpleConsoleFormatterOptions>(options => options.IncludeScopes = true);
+        builder.Services.Configure<JsonConsoleFormatterOptions>(options => options.IncludeScopes = true);
+        // A formatter must be named: without a name the console logger copies its own obsolete options over the formatter's.
+        builder.Services.Configure<ConsoleLoggerOptions>(options =>
+            options.FormatterName = apiOptions.JsonLogs ? ConsoleFormatterNames.Json : options.FormatterName ?? ConsoleFormatterNames.Simple);
 
         // Port 5080 unless ASPNETCORE_URLS, --urls or Kestrel endpoints say otherwise (a "Urls" in appsettings.json
         // would override the environment variable, so the default lives here).

@@ -51,6 +51,9 @@ public sealed class PostServiceFactory : WebApplicationFactory<Program>
     /// </summary>
     public IPAddress ClientAddress { get; init; } = IPAddress.Loopback;
 
+    /// <summary>Services a test adds to the service's own (an in-memory trace exporter), applied when the server starts.</summary>
+    public Action<IServiceCollection>? ConfigureTestServices { get; init; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in _settings)
@@ -58,7 +61,11 @@ public sealed class PostServiceFactory : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
-        builder.ConfigureServices(services => services.AddSingleton<IStartupFilter>(new ClientAddressStartupFilter(() => ClientAddress)));
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<IStartupFilter>(new ClientAddressStartupFilter(() => ClientAddress));
+            ConfigureTestServices?.Invoke(services);
+        });
     }
 
     private sealed class ClientAddressStartupFilter(Func<IPAddress> address) : IStartupFilter
