@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
 using PostService.Http;
 using PostService.Security;
 
@@ -16,19 +18,28 @@ public static class ExportsEndpoints
     public static IEndpointRouteBuilder MapExports(this IEndpointRouteBuilder routes)
     {
         var datasets = string.Join(", ", ExportDatasets.All.Select(dataset => dataset.Name));
-        var group = routes.MapGroup("/exports").WithTags("Exports").WithApiAccess(ApiAccess.Read);
+        var group = routes.MapGroup("/exports").WithTags("Exports").WithApiAccess(ApiAccess.Read)
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // The route takes any name and answers 404 for an unknown one; the document lists the known ones.
+                if (operation.Parameters?.FirstOrDefault(parameter => parameter.Name == "dataset")?.Schema is OpenApiSchema schema)
+                {
+                    schema.Enum = [.. ExportDatasets.All.Select(dataset => (JsonNode)JsonValue.Create(dataset.Name))];
+                }
+                return Task.CompletedTask;
+            });
         group.MapGet("/{dataset}.parquet", ExportParquet)
             .WithName("ExportParquet")
             .WithSummary($"A dataset as one Parquet file ({datasets})")
             .WithDescription(FilterDescription)
-            .Produces(StatusCodes.Status200OK, contentType: ExportFormats.ParquetContentType)
+            .Produces(StatusCodes.Status200OK, typeof(Stream), ExportFormats.ParquetContentType)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/{dataset}.csv", ExportCsv)
             .WithName("ExportCsv")
             .WithSummary($"A dataset as one CSV file, RFC 4180, UTF-8, with a header row ({datasets})")
             .WithDescription(FilterDescription)
-            .Produces(StatusCodes.Status200OK, contentType: "text/csv")
+            .Produces(StatusCodes.Status200OK, typeof(Stream), "text/csv")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return routes;

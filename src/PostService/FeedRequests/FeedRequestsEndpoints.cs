@@ -16,10 +16,12 @@ public static class FeedRequestsEndpoints
         group.MapGet("/", ListFeedRequests)
             .WithName("ListFeedRequests")
             .WithSummary("A page of feed requests, optionally by requester and time range")
-            .WithDescription("since is inclusive, until exclusive (ISO-8601). Ordered by request id; pass next_cursor back as cursor.");
+            .WithDescription("since is inclusive, until exclusive (ISO-8601). Ordered by request id; pass next_cursor back as cursor.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/{id:long}", GetFeedRequest)
             .WithName("GetFeedRequest")
-            .WithSummary("One feed request with its posts in position order, joined with each post's author");
+            .WithSummary("One feed request with its posts in position order, joined with each post's author")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
     }
 

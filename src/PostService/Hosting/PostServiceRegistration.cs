@@ -60,7 +60,7 @@ public static class PostServiceRegistration
             // No server list: the document must not depend on the address the service listens on.
             document.Servers = [];
             return Task.CompletedTask;
-        }).AddApiKeySecurity());
+        }).AddApiKeySecurity().AddServiceContract());
         return builder;
     }
 
@@ -129,6 +129,9 @@ public static class PostServiceRegistration
     public static void ConfigureJson(JsonSerializerOptions options)
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        // Numbers are numbers, in both directions (the web default also reads them from strings, and the OpenAPI
+        // document then types every integer as "integer or string").
+        options.NumberHandling = JsonNumberHandling.Strict;
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
     }
 
