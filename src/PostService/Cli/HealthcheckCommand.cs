@@ -12,13 +12,15 @@ internal static class HealthcheckCommand
 
     public static Command Create(CliEnvironment environment)
     {
-        var url = new Option<Uri?>("--url")
+        var url = new Option<string?>("--url")
         {
             Description = "The service's base URL. Default: the first of ASPNETCORE_URLS on this machine, else http://localhost:5080.",
         };
         var command = new Command("healthcheck", "Check that a running service is ready (GET /readyz); exit code 0 if it is, 1 if not.") { url };
         command.SetAction(PostServiceCli.Verb(environment, (parse, cancellationToken) =>
-            RunAsync(parse.GetValue(url) ?? DefaultUrl(Environment.GetEnvironmentVariable("ASPNETCORE_URLS")), environment, cancellationToken)));
+            RunAsync(parse.GetValue(url) is { } given
+                ? Uri.TryCreate(given, UriKind.Absolute, out var baseUrl) ? baseUrl : throw new CliUsageException($"--url '{given}' is not an absolute URL.")
+                : DefaultUrl(Environment.GetEnvironmentVariable("ASPNETCORE_URLS")), environment, cancellationToken)));
         return command;
     }
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -95,6 +96,13 @@ public sealed class PostServiceFactory : WebApplicationFactory<Program>
         StartServer();
         return Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single().TrimEnd('/');
     }
+
+    /// <summary>
+    /// A client of the service whose every exchange is checked against the OpenAPI document
+    /// (<see cref="OpenApiConformanceHandler"/>), following redirects and keeping cookies as the default client does.
+    /// </summary>
+    public new HttpClient CreateClient() =>
+        CreateDefaultClient(ClientOptions.BaseAddress, new RedirectHandler(), new CookieContainerHandler(), new OpenApiConformanceHandler());
 
     /// <summary>A client that sends <paramref name="apiKey"/> in X-Api-Key with every request (none when null).</summary>
     public HttpClient CreateClient(string? apiKey)
