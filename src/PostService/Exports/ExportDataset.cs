@@ -38,6 +38,21 @@ public static class ExportDatasets
                  AND (@Until IS NULL OR r.timestamp < to_ts(@Until)))
         """;
 
+    // The post's columns both datasets have.
+    private static readonly ExportColumn[] Author =
+    [
+        new("author_did", ExportColumnType.Text, "p.author_did", "The author's DID"),
+        new("author_handle", ExportColumnType.Text, "p.author_handle", "The author's handle when last hydrated"),
+    ];
+
+    private static readonly ExportColumn[] Content =
+    [
+        new("text", ExportColumnType.Text, "p.text", "The post's text"),
+        new("langs", ExportColumnType.TextList, "p.langs", "The post's language tags"),
+    ];
+
+    private static readonly ExportColumn Status = new("hydration_status", ExportColumnType.Text, "p.hydration_status", "pending, ok, not_found, error or invalid");
+
     private static readonly ExportColumn[] Counts =
     [
         new("like_count", ExportColumnType.Int64, "p.like_count", "Likes when last hydrated"),
@@ -54,12 +69,10 @@ public static class ExportDatasets
         new("served_at", ExportColumnType.Timestamp, "ts_text(r.timestamp)", "When the feed was served (the request's timestamp)"),
         new("position", ExportColumnType.Int64, "frp.post_index", "The post's position in the feed, from 0"),
         new("post_uri", ExportColumnType.Text, "frp.post_uri", "The post's at-URI"),
-        new("author_did", ExportColumnType.Text, "p.author_did", "The author's DID"),
-        new("author_handle", ExportColumnType.Text, "p.author_handle", "The author's handle when last hydrated"),
+        .. Author,
         new("post_created_at", ExportColumnType.Timestamp, "ts_text(p.created_at)", "The post record's createdAt"),
-        new("text", ExportColumnType.Text, "p.text", "The post's text"),
-        new("langs", ExportColumnType.TextList, "p.langs", "The post's language tags"),
-        new("hydration_status", ExportColumnType.Text, "p.hydration_status", "pending, ok, not_found, error or invalid"),
+        .. Content,
+        Status,
         .. Counts,
     ], ExposuresFrom);
 
@@ -67,17 +80,15 @@ public static class ExportDatasets
     public static readonly ExportDataset Posts = new("posts", "One row per post URI ever served", [
         new("post_uri", ExportColumnType.Text, "p.post_uri", "The post's at-URI"),
         new("cid", ExportColumnType.Text, "p.cid", "The record's CID"),
-        new("author_did", ExportColumnType.Text, "p.author_did", "The author's DID"),
-        new("author_handle", ExportColumnType.Text, "p.author_handle", "The author's handle when last hydrated"),
+        .. Author,
         new("created_at", ExportColumnType.Timestamp, "ts_text(p.created_at)", "The post record's createdAt"),
         new("indexed_at", ExportColumnType.Timestamp, "ts_text(p.indexed_at)", "When the AppView indexed the post"),
-        new("text", ExportColumnType.Text, "p.text", "The post's text"),
-        new("langs", ExportColumnType.TextList, "p.langs", "The post's language tags"),
+        .. Content,
         new("reply_parent_uri", ExportColumnType.Text, "p.reply_parent_uri", "The post it replies to"),
         new("reply_root_uri", ExportColumnType.Text, "p.reply_root_uri", "The thread's first post"),
         new("embed_type", ExportColumnType.Text, "p.embed_type", "What the post embeds (images, external, record, ...)"),
         .. Counts,
-        new("hydration_status", ExportColumnType.Text, "p.hydration_status", "pending, ok, not_found, error or invalid"),
+        Status,
         new("hydration_error", ExportColumnType.Text, "p.hydration_error", "Why the post is not_found, error or invalid"),
         new("last_hydrated_at", ExportColumnType.Timestamp, "ts_text(p.last_hydrated_at)", "The last hydration attempt"),
         new("metadata_source", ExportColumnType.Text, "p.metadata_source", "appview, or legacy (from an older file)"),

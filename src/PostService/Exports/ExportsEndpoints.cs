@@ -18,6 +18,9 @@ public static class ExportsEndpoints
     public static IEndpointRouteBuilder MapExports(this IEndpointRouteBuilder routes)
     {
         var datasets = string.Join(", ", ExportDatasets.All.Select(dataset => dataset.Name));
+        var description = FilterDescription + string.Concat(ExportDatasets.All.Select(dataset =>
+            $"\n\n{dataset.Name}: {dataset.Description}. " +
+            string.Join("; ", dataset.Columns.Select(column => $"{column.Name} ({column.Type}): {column.Description}")) + "."));
         var group = routes.MapGroup("/exports").WithTags("Exports").WithApiAccess(ApiAccess.Read)
             .AddOpenApiOperationTransformer((operation, _, _) =>
             {
@@ -31,14 +34,14 @@ public static class ExportsEndpoints
         group.MapGet("/{dataset}.parquet", ExportParquet)
             .WithName("ExportParquet")
             .WithSummary($"A dataset as one Parquet file ({datasets})")
-            .WithDescription(FilterDescription)
+            .WithDescription(description)
             .Produces(StatusCodes.Status200OK, typeof(Stream), ExportFormats.ParquetContentType)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/{dataset}.csv", ExportCsv)
             .WithName("ExportCsv")
             .WithSummary($"A dataset as one CSV file, RFC 4180, UTF-8, with a header row ({datasets})")
-            .WithDescription(FilterDescription)
+            .WithDescription(description)
             .Produces(StatusCodes.Status200OK, typeof(Stream), "text/csv")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
