@@ -6,6 +6,7 @@ return args switch
     ["coverage", .. var rest] => await CoverageBenchmark.RunAsync(Arguments.Parse(rest)),
     ["budget", .. var rest] => await BudgetBenchmark.RunAsync(Arguments.Parse(rest)),
     ["ingest", .. var rest] => await IngestBenchmark.RunAsync(Arguments.Parse(rest)),
+    ["export", .. var rest] => await ExportBenchmark.RunAsync(Arguments.Parse(rest)),
     ["memory", .. var rest] => await MemoryBenchmark.RunAsync(Arguments.Parse(rest)),
     ["reads", .. var rest] => await ReadsBenchmark.RunAsync(Arguments.Parse(rest)),
     ["time-to-hydrate", .. var rest] => await TimeToHydrateBenchmark.RunAsync(Arguments.Parse(rest)),
@@ -21,6 +22,7 @@ static int Usage()
           memory   --posts 1000000 --fresh 0.5 --batch 10 --clients 4 --latency 5 --in-flight 8
           reads    --posts 1000000 --connections 64 --seconds 30 --threads 2   (needs wrk: apt-get install -y wrk)
           time-to-hydrate --retrievals 120 --rate 2 --latency 150 [--rate-limit N --rate-window 300]
+          export   --exposures 1000000 --posts 200000 --row-group 50000
           ingest   --requests 2000 --batch 10 --clients 8 [--fresh 0.1] [--provider sqlite|postgres --connection ...]
         """);
     return 2;

@@ -1,18 +1,22 @@
 using PostService.Cli;
 using PostService.Dashboard;
+using PostService.Exports;
 using PostService.FeedRequests;
 using PostService.Hosting;
 using PostService.Hydration;
 using PostService.Ingestion;
 using PostService.Posts;
+using PostService.Telemetry;
 
-// No verb, or `serve`: the web service below. `migrate`, `hydrate` and `report` work on a database file and exit (Cli/).
+// No verb, or `serve`: the web service below. The other verbs (migrate, hydrate, report, copy, export, healthcheck) do one thing and exit (Cli/).
 return await PostServiceCli.RunAsync(args, new CliEnvironment(ServeAsync));
 
 static async Task<int> ServeAsync(string[] args)
 {
     var builder = WebApplication.CreateBuilder(args);
     builder.AddPostService();
+    builder.Services.AddExports(builder.Configuration);
+    builder.AddTelemetry();
 
     var app = builder.Build();
     app.UsePostServiceApi();
@@ -22,6 +26,8 @@ static async Task<int> ServeAsync(string[] args)
     app.MapPostsEndpoints();
     app.MapHydrationEndpoints();
     app.MapDashboardEndpoints();
+    app.MapExports();
+    app.MapTelemetry();
 
     await app.RunAsync();
     return 0;

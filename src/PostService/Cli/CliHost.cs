@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Console;
+using PostService.Exports;
 using PostService.Hosting;
 using PostService.Storage;
 
@@ -34,6 +35,7 @@ internal static class CliHost
             .AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace)
             .AddFilter<ConsoleLoggerProvider>(level => level >= least);
         builder.Services.AddPostServiceCore(builder.Configuration);
+        builder.Services.AddExports(builder.Configuration);
         return builder.Build();
     }
 }

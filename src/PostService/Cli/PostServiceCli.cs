@@ -8,7 +8,8 @@ namespace PostService.Cli;
 /// <summary>
 /// The executable's verbs. With no verb, or <c>serve</c>, it runs the web service, passing on the arguments it does
 /// not know (<c>--urls</c>, configuration keys; WebApplicationFactory starts it that way too). <c>migrate</c>,
-/// <c>hydrate</c> and <c>report</c> work on one database file and exit with one of <see cref="ExitCodes"/>.
+/// <c>hydrate</c>, <c>report</c>, <c>copy</c> and <c>export</c> work on one database and exit with one of <see cref="ExitCodes"/>;
+/// <c>healthcheck</c> asks a running service.
 /// </summary>
 public static class PostServiceCli
 {
@@ -24,6 +25,8 @@ public static class PostServiceCli
             HydrateCommand.Create(environment),
             ReportCommand.Create(environment),
             CopyCommand.Create(environment),
+            ExportCommand.Create(environment),
+            HealthcheckCommand.Create(environment),
         };
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction(parse => parse.UnmatchedTokens is [var first, ..] && !first.StartsWith('-')
@@ -76,7 +79,7 @@ public static class PostServiceCli
 
     private static async Task<int> UnknownVerbAsync(string verb, CliEnvironment environment)
     {
-        await environment.Error.WriteLineAsync($"error: unknown command '{verb}'; see --help for serve, migrate, hydrate, report and copy.");
+        await environment.Error.WriteLineAsync($"error: unknown command '{verb}'; see --help for serve, migrate, hydrate, report, copy, export and healthcheck.");
         return ExitCodes.Failed;
     }
 }

@@ -16,10 +16,12 @@ public static class FeedRequestsEndpoints
         group.MapGet("/", ListFeedRequests)
             .WithName("ListFeedRequests")
             .WithSummary("A page of feed requests, optionally by requester and time range")
-            .WithDescription("since is inclusive, until exclusive (ISO-8601). Ordered by request id; pass next_cursor back as cursor.");
+            .WithDescription("since is inclusive, until exclusive (ISO-8601). Ordered by request id; pass next_cursor back as cursor.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/{id:long}", GetFeedRequest)
             .WithName("GetFeedRequest")
-            .WithSummary("One feed request with its posts in position order, joined with each post's author");
+            .WithSummary("One feed request with its posts in position order, joined with each post's author")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
     }
 
@@ -46,7 +48,7 @@ public static class FeedRequestsEndpoints
         {
             return Query.Invalid($"limit must be between 1 and {PostsEndpoints.MaxPageSize}.");
         }
-        if (!TryNormalizeTime(since, out var sinceText) || !TryNormalizeTime(until, out var untilText))
+        if (!DbTime.TryNormalize(since, out var sinceText) || !DbTime.TryNormalize(until, out var untilText))
         {
             return Query.Invalid("since and until must be ISO-8601 dates or date-times.");
         }
@@ -58,20 +60,5 @@ public static class FeedRequestsEndpoints
         var items = await requests.ListAsync(new FeedRequestFilter(requesterDid, sinceText, untilText, pageSize, afterId), cancellationToken);
         var next = items.Count == pageSize ? Cursor.Encode(items[^1].RequestId.ToString(CultureInfo.InvariantCulture)) : null;
         return TypedResults.Ok(new Page<FeedRequestSummary>(items, next));
-    }
-
-    private static bool TryNormalizeTime(string? text, out string? normalized)
-    {
-        normalized = null;
-        if (text is null)
-        {
-            return true;
-        }
-        if (!DbTime.TryParse(text, out var value))
-        {
-            return false;
-        }
-        normalized = DbTime.ToText(value);
-        return true;
     }
 }

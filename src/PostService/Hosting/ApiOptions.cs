@@ -8,6 +8,9 @@ public sealed class ApiOptions
     /// <summary>Serve <c>/openapi/v1.json</c> and Swagger UI at <c>/swagger</c>; on in every environment unless turned off.</summary>
     public bool EnableSwagger { get; set; } = true;
 
-    /// <summary>Write logs as one JSON object per line (for log shippers) instead of plain text.</summary>
+    /// <summary>
+    /// Write logs as one JSON object per line (for log shippers) instead of plain text: a shorthand for the standard
+    /// <c>Logging__Console__FormatterName=json</c>.
+    /// </summary>
     public bool JsonLogs { get; set; }
 }

@@ -12,7 +12,8 @@ public static class HealthEndpoints
     {
         var group = routes.MapGroup("").WithTags("Health");
         group.MapGet("/healthz", Live).WithName("Healthz").WithSummary("The process is up");
-        group.MapGet("/readyz", Ready).WithName("Readyz").WithSummary("The database answers a query");
+        group.MapGet("/readyz", Ready).WithName("Readyz").WithSummary("The database answers a query")
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return routes;
     }
 

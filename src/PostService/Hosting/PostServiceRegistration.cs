@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using PostService.FeedRequests;
 using PostService.Hydration;
@@ -20,15 +21,14 @@ public static class PostServiceRegistration
     public static WebApplicationBuilder AddPostService(this WebApplicationBuilder builder)
     {
         var apiOptions = builder.Configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
-        // With scopes: they carry each request's correlation id.
-        if (apiOptions.JsonLogs)
-        {
-            builder.Logging.ClearProviders().AddJsonConsole(options => options.IncludeScopes = true);
-        }
-        else
-        {
-            builder.Logging.AddSimpleConsole(options => options.IncludeScopes = true);
-        }
+        // The console's format is the standard Logging:Console:FormatterName (simple, json, systemd), so that
+        // Logging__Console__FormatterName=json works; PostService:Api:JsonLogs is a shorthand for it. Both formats
+        // show scopes: they carry each request's correlation id.
+        builder.Services.Configure<SimpleConsoleFormatterOptions>(options => options.IncludeScopes = true);
+        builder.Services.Configure<JsonConsoleFormatterOptions>(options => options.IncludeScopes = true);
+        // A formatter must be named: without a name the console logger copies its own obsolete options over the formatter's.
+        builder.Services.Configure<ConsoleLoggerOptions>(options =>
+            options.FormatterName = apiOptions.JsonLogs ? ConsoleFormatterNames.Json : options.FormatterName ?? ConsoleFormatterNames.Simple);
 
         // Port 5080 unless ASPNETCORE_URLS, --urls or Kestrel endpoints say otherwise (a "Urls" in appsettings.json
         // would override the environment variable, so the default lives here).
@@ -56,7 +56,7 @@ public static class PostServiceRegistration
             // No server list: the document must not depend on the address the service listens on.
             document.Servers = [];
             return Task.CompletedTask;
-        }).AddApiKeySecurity());
+        }).AddApiKeySecurity().AddServiceContract());
         return builder;
     }
 
@@ -100,6 +100,9 @@ public static class PostServiceRegistration
     public static void ConfigureJson(JsonSerializerOptions options)
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        // Numbers are numbers, in both directions (the web default also reads them from strings, and the OpenAPI
+        // document then types every integer as "integer or string").
+        options.NumberHandling = JsonNumberHandling.Strict;
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
     }
 

@@ -32,8 +32,10 @@ public static class HydrationEndpoints
             .WithApiAccess(ApiAccess.Write);
 
         var group = routes.MapGroup("/hydration").WithTags("Hydration").WithApiAccess(ApiAccess.Read);
-        group.MapGet("/runs", ListRuns).WithName("ListHydrationRuns").WithSummary("The most recent hydration runs, newest first");
-        group.MapGet("/runs/{id:long}", GetRun).WithName("GetHydrationRun").WithSummary("One hydration run; live counts while it runs");
+        group.MapGet("/runs", ListRuns).WithName("ListHydrationRuns").WithSummary("The most recent hydration runs, newest first")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        group.MapGet("/runs/{id:long}", GetRun).WithName("GetHydrationRun").WithSummary("One hydration run; live counts while it runs")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/coverage", GetCoverage).WithName("GetHydrationCoverage")
             .WithSummary("Totals by status, coverage percentage, and not_found/error per day over the last 30 days");
         group.MapGet("/throughput", GetThroughput).WithName("GetHydrationThroughput")

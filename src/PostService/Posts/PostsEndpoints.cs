@@ -18,12 +18,14 @@ public static class PostsEndpoints
         group.MapGet("/", ListPosts)
             .WithName("ListPosts")
             .WithSummary("A page of posts, optionally by author DID and hydration status")
-            .WithDescription("Keyset pagination in post URI order: pass next_cursor back as cursor until it is null.");
+            .WithDescription("Keyset pagination in post URI order: pass next_cursor back as cursor until it is null.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/{**uri}", GetPost)
             .WithName("GetPost")
             .WithSummary("The canonical row of one post URI")
             .WithDescription("The at-URI may follow /posts/ percent-encoded (at%3A%2F%2F...) or raw (at://did:plc:.../app.bsky.feed.post/...); at most 8 KiB.")
-            .ProducesProblem(StatusCodes.Status400BadRequest);
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
     }
 

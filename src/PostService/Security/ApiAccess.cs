@@ -34,25 +34,31 @@ public static class ApiAccessConventions
         return builder;
     }
 
+    /// <summary>
+    /// The problem to answer instead of running an endpoint of <paramref name="access"/>, or null when the caller may go
+    /// on. For endpoints that are not route handlers (the metrics scrape), which endpoint filters do not reach.
+    /// </summary>
+    public static IResult? RefusalFor(HttpContext http, ApiAccess access)
+    {
+        var refusal = Check(http, access);
+        if (refusal is null)
+        {
+            return null;
+        }
+        http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ApiAccess).FullName!).LogWarning(
+            "Refused {Method} {Path} from {Client}: {Status} {Reason}",
+            http.Request.Method, http.Request.Path, ClientAddress.Describe(http), refusal.StatusCode, refusal.Title);
+        if (refusal.StatusCode == StatusCodes.Status401Unauthorized)
+        {
+            http.Response.Headers.WWWAuthenticate = $"ApiKey header=\"{ApiKeyRing.HeaderName}\"";
+        }
+        return TypedResults.Problem(statusCode: refusal.StatusCode, title: refusal.Title, detail: refusal.Detail);
+    }
+
     private sealed class ApiKeyFilter(ApiAccess access) : IEndpointFilter
     {
-        public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-        {
-            var http = context.HttpContext;
-            var refusal = Check(http, access);
-            if (refusal is null)
-            {
-                return await next(context);
-            }
-            http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ApiAccess).FullName!).LogWarning(
-                "Refused {Method} {Path} from {Client}: {Status} {Reason}",
-                http.Request.Method, http.Request.Path, ClientAddress.Describe(http), refusal.StatusCode, refusal.Title);
-            if (refusal.StatusCode == StatusCodes.Status401Unauthorized)
-            {
-                http.Response.Headers.WWWAuthenticate = $"ApiKey header=\"{ApiKeyRing.HeaderName}\"";
-            }
-            return TypedResults.Problem(statusCode: refusal.StatusCode, title: refusal.Title, detail: refusal.Detail);
-        }
+        public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+            RefusalFor(context.HttpContext, access) ?? await next(context);
     }
 
     private sealed record Refusal(int StatusCode, string Title, string Detail);

@@ -14,4 +14,23 @@ public static class DbTime
 
     public static bool TryParse(string? text, out DateTimeOffset value) =>
         DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
+
+    /// <summary>
+    /// An optional time from a query string as stored text: true with null for no value, true with the normalized text
+    /// for a date or date-time, false for anything else.
+    /// </summary>
+    public static bool TryNormalize(string? text, out string? normalized)
+    {
+        normalized = null;
+        if (text is null)
+        {
+            return true;
+        }
+        if (!TryParse(text, out var value))
+        {
+            return false;
+        }
+        normalized = ToText(value);
+        return true;
+    }
 }

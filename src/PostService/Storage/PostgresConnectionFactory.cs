@@ -32,6 +32,7 @@ public sealed class PostgresConnectionFactory : IDbConnectionFactory, IDisposabl
 
     public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
+        using var activity = StorageActivity.StartWrite(Dialect);
         for (var attempt = 1; ; attempt++)
         {
             try

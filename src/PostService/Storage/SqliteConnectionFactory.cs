@@ -71,6 +71,7 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
 
     private async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, bool foreignKeys, CancellationToken cancellationToken)
     {
+        using var activity = StorageActivity.StartWrite(Dialect);
         await _writerGate.WaitAsync(cancellationToken);
         try
         {

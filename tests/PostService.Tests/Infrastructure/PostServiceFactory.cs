@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -51,6 +52,9 @@ public sealed class PostServiceFactory : WebApplicationFactory<Program>
     /// </summary>
     public IPAddress ClientAddress { get; init; } = IPAddress.Loopback;
 
+    /// <summary>Services a test adds to the service's own (an in-memory trace exporter), applied when the server starts.</summary>
+    public Action<IServiceCollection>? ConfigureTestServices { get; init; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in _settings)
@@ -58,7 +62,11 @@ public sealed class PostServiceFactory : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
-        builder.ConfigureServices(services => services.AddSingleton<IStartupFilter>(new ClientAddressStartupFilter(() => ClientAddress)));
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<IStartupFilter>(new ClientAddressStartupFilter(() => ClientAddress));
+            ConfigureTestServices?.Invoke(services);
+        });
     }
 
     private sealed class ClientAddressStartupFilter(Func<IPAddress> address) : IStartupFilter
@@ -88,6 +96,13 @@ public sealed class PostServiceFactory : WebApplicationFactory<Program>
         StartServer();
         return Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single().TrimEnd('/');
     }
+
+    /// <summary>
+    /// A client of the service whose every exchange is checked against the OpenAPI document
+    /// (<see cref="OpenApiConformanceHandler"/>), following redirects and keeping cookies as the default client does.
+    /// </summary>
+    public new HttpClient CreateClient() =>
+        CreateDefaultClient(ClientOptions.BaseAddress, new RedirectHandler(), new CookieContainerHandler(), new OpenApiConformanceHandler());
 
     /// <summary>A client that sends <paramref name="apiKey"/> in X-Api-Key with every request (none when null).</summary>
     public HttpClient CreateClient(string? apiKey)

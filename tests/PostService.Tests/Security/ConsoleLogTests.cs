@@ -11,9 +11,10 @@ namespace PostService.Tests.Security;
 public sealed partial class ConsoleLogTests
 {
     [Theory]
-    [InlineData(false, "CorrelationId:console-check-7")]
-    [InlineData(true, "\"CorrelationId\":\"console-check-7\"")]
-    public async Task TheConsoleLogShowsTheCorrelationIdOfEveryLineARequestWrites(bool jsonLogs, string expected)
+    [InlineData("--PostService:Api:JsonLogs=false", "CorrelationId:console-check-7")]
+    [InlineData("--PostService:Api:JsonLogs=true", "\"CorrelationId\":\"console-check-7\"")]
+    [InlineData("--Logging:Console:FormatterName=json", "\"CorrelationId\":\"console-check-7\"")]
+    public async Task TheConsoleLogShowsTheCorrelationIdOfEveryLineARequestWrites(string logSetting, string expected)
     {
         var directory = TempDirectory.Create();
         var lines = new ConcurrentQueue<string>();
@@ -27,7 +28,7 @@ public sealed partial class ConsoleLogTests
                  {
                      Path.Combine(AppContext.BaseDirectory, "postservice.dll"), "serve", "--urls", "http://127.0.0.1:0",
                      $"--PostService:Database:Path={Path.Combine(directory, "compliance.db")}", "--PostService:Hydration:Enabled=false",
-                     $"--PostService:Api:JsonLogs={jsonLogs}",
+                     logSetting,
                  })
         {
             start.ArgumentList.Add(arg);

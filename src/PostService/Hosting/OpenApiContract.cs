@@ -1,0 +1,67 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+using PostService.Hydration;
+using PostService.Posts;
+using PostService.Security;
+
+namespace PostService.Hosting;
+
+/// <summary>
+/// What the OpenAPI document says beyond the endpoints' own metadata, so that it describes the service exactly:
+/// problems carry <c>correlation_id</c>, any operation can fail with 500, and statuses are closed sets.
+/// </summary>
+public static class OpenApiContract
+{
+    private const string ProblemSchema = "ProblemDetails";
+
+    // String properties whose values are a closed set, by the type that declares them and their JSON name.
+    private static readonly Dictionary<(Type, string), IReadOnlyList<string>> ClosedSets = new()
+    {
+        [(typeof(PostRecord), "hydration_status")] = HydrationStatus.All,
+        [(typeof(FeedRequests.ServedPost), "hydration_status")] = HydrationStatus.All,
+        [(typeof(HydrationRunRecord), "status")] = ["queued", "running", "completed", "cancelled"],
+        [(typeof(HydrationRunRecord), "trigger")] = [RunTrigger.Startup, RunTrigger.Ingest, RunTrigger.Manual, RunTrigger.Cli],
+        [(typeof(HealthEndpoints.HealthStatus), "status")] = ["up", "ready"],
+    };
+
+    public static OpenApiOptions AddServiceContract(this OpenApiOptions options)
+    {
+        options.AddSchemaTransformer((schema, context, _) =>
+        {
+            if (context.JsonTypeInfo.Type == typeof(ProblemDetails) || context.JsonTypeInfo.Type == typeof(HttpValidationProblemDetails))
+            {
+                schema.Properties ??= new Dictionary<string, IOpenApiSchema>();
+                schema.Properties[CorrelationId.ProblemMember] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.String,
+                    Description = $"The request's correlation id (the {CorrelationId.HeaderName} header), also on every log line it wrote.",
+                };
+            }
+            if (context.JsonPropertyInfo is { } property
+                && ClosedSets.TryGetValue((property.DeclaringType, property.Name), out var values))
+            {
+                schema.Enum = [.. values.Select(value => (JsonNode)JsonValue.Create(value))];
+            }
+            return Task.CompletedTask;
+        });
+        options.AddDocumentTransformer((document, _, _) =>
+        {
+            foreach (var operation in document.Paths.Values.SelectMany(path => path.Operations?.Values ?? Enumerable.Empty<OpenApiOperation>()))
+            {
+                operation.Responses ??= [];
+                operation.Responses.TryAdd(StatusCodes.Status500InternalServerError.ToString(System.Globalization.CultureInfo.InvariantCulture), new OpenApiResponse
+                {
+                    Description = "Internal Server Error",
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference(ProblemSchema, document) },
+                    },
+                });
+            }
+            return Task.CompletedTask;
+        });
+        return options;
+    }
+}
