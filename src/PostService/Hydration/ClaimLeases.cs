@@ -18,14 +18,15 @@ public sealed class ClaimLeases(HydrationRepository posts, IOptions<HydrationOpt
     /// <summary>When a claim taken at <paramref name="now"/> runs out unless renewed.</summary>
     public DateTimeOffset ClaimedUntil(DateTimeOffset now) => now + _lease;
 
-    /// <summary>Renews every claim this process holds, every <see cref="RenewalInterval"/>, until cancelled.</summary>
+    /// <summary>Renews every claim this process holds, every <see cref="RenewalInterval"/> from the call on, until cancelled.</summary>
     public async Task KeepAliveAsync(CancellationToken cancellationToken)
     {
+        // A fixed cadence: a slow renewal does not push the next one later.
+        using var ticks = new PeriodicTimer(RenewalInterval, time);
         try
         {
-            while (true)
+            while (await ticks.WaitForNextTickAsync(cancellationToken))
             {
-                await Task.Delay(RenewalInterval, time, cancellationToken);
                 try
                 {
                     await posts.RenewClaimsAsync(_replicaId, ClaimedUntil(time.GetUtcNow()), cancellationToken);
