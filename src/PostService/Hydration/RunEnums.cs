@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Text.Json;
 
 namespace PostService.Hydration;
@@ -30,13 +29,11 @@ public enum RunTrigger
 /// </summary>
 public static class EnumText<T> where T : struct, Enum
 {
-    private static readonly FrozenDictionary<T, string> Texts =
-        Enum.GetValues<T>().ToFrozenDictionary(value => value, value => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString()));
+    private static readonly T[] Values = Enum.GetValues<T>();
+    private static readonly string[] Texts = Array.ConvertAll(Values, value => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString()));
 
-    private static readonly FrozenDictionary<string, T> Values = Texts.ToFrozenDictionary(pair => pair.Value, pair => pair.Key, StringComparer.Ordinal);
-
-    public static string Of(T value) => Texts[value];
+    public static string Of(T value) => Texts[Array.IndexOf(Values, value)];
 
     public static T Parse(string text) =>
-        Values.TryGetValue(text, out var value) ? value : throw new FormatException($"'{text}' is not a {typeof(T).Name}.");
+        Array.IndexOf(Texts, text) is var index and >= 0 ? Values[index] : throw new FormatException($"'{text}' is not a {typeof(T).Name}.");
 }

@@ -13,27 +13,29 @@ public sealed class OutageDetectorTests
         Assert.True(new OutageDetector(_time).InOutage);
     }
 
-    [Fact]
-    public void FailuresWithinAMinuteOfAnAnswerAreThePostsOwn()
+    [Theory]
+    [InlineData(59, false)]
+    [InlineData(60, false)]
+    [InlineData(61, true)]
+    [InlineData(3_600, true)]
+    public void FailuresAreAnOutageOnlyAfterAMinuteWithoutAnAnswer(int secondsSinceAnswer, bool outage)
     {
-        var outage = new OutageDetector(_time);
-        outage.Answered();
+        var detector = new OutageDetector(_time);
+        detector.Answered();
 
-        _time.Advance(TimeSpan.FromSeconds(59));
+        _time.Advance(TimeSpan.FromSeconds(secondsSinceAnswer));
 
-        Assert.False(outage.InOutage);
+        Assert.Equal(outage, detector.InOutage);
     }
 
     [Fact]
-    public void AMinuteAndMoreWithoutAnAnswerIsAnOutageUntilTheNextAnswer()
+    public void AnAnswerEndsTheOutage()
     {
-        var outage = new OutageDetector(_time);
-        outage.Answered();
+        var detector = new OutageDetector(_time);
+        Assert.True(detector.InOutage);
 
-        _time.Advance(TimeSpan.FromSeconds(61));
-        Assert.True(outage.InOutage);
+        detector.Answered();
 
-        outage.Answered();
-        Assert.False(outage.InOutage);
+        Assert.False(detector.InOutage);
     }
 }
