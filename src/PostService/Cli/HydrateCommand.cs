@@ -73,7 +73,7 @@ internal static class HydrateCommand
         var record = await running;
 
         environment.CreateConsole().Write(StatsTable(record));
-        if (record.Status == "cancelled")
+        if (record.Status == HydrationRunStatus.Cancelled)
         {
             await environment.Output.WriteLineAsync("Stopped: the calls in flight were cancelled; their posts are as they were and hydrate on the next run.");
             return ExitCodes.Cancelled;
@@ -89,7 +89,7 @@ internal static class HydrateCommand
     private static Table StatsTable(HydrationRunRecord run)
     {
         var duration = DateTimeOffset.Parse(run.FinishedAt ?? run.StartedAt, CultureInfo.InvariantCulture) - DateTimeOffset.Parse(run.StartedAt, CultureInfo.InvariantCulture);
-        var table = new Table().AddColumn($"run {run.RunId}").AddColumn(new TableColumn(run.Status).RightAligned());
+        var table = new Table().AddColumn($"run {run.RunId}").AddColumn(new TableColumn(EnumText<HydrationRunStatus>.Of(run.Status)).RightAligned());
         foreach (var (name, value) in (IEnumerable<(string, long)>)[
             ("attempted", run.Attempted), ("hydrated", run.Hydrated), ("not found", run.NotFound), ("errors", run.Errors),
             ("skipped (cached)", run.SkippedCached), ("API calls", run.ApiCalls), ("rate limited (429)", run.RateLimited), ("retries", run.Retries)])

@@ -21,8 +21,6 @@ public static class OpenApiContract
     {
         [(typeof(PostRecord), "hydration_status")] = HydrationStatus.All,
         [(typeof(FeedRequests.ServedPost), "hydration_status")] = HydrationStatus.All,
-        [(typeof(HydrationRunRecord), "status")] = ["queued", "running", "completed", "cancelled"],
-        [(typeof(HydrationRunRecord), "trigger")] = [RunTrigger.Startup, RunTrigger.Ingest, RunTrigger.Manual, RunTrigger.Cli],
         [(typeof(HealthEndpoints.HealthStatus), "status")] = ["up", "ready"],
     };
 

@@ -79,6 +79,15 @@ public static class PostServiceRegistration
         services.AddSingleton<CoverageQueries>();
         services.AddPerStore<IPostCountsFold, SqlitePostCountsFold, PostgresPostCountsFold>(configuration);
         services.AddSingleton<HydrationMetrics>();
+        services.AddSingleton<RetrySchedule>();
+        services.AddSingleton<OutageDetector>();
+        services.AddSingleton<AppViewPause>();
+        services.AddSingleton<ClaimLeases>();
+        services.AddSingleton<CallsInFlight>();
+        services.AddSingleton<HintBatches>();
+        services.AddSingleton<OutcomeWriter>();
+        services.AddSingleton<BatchHydrator>();
+        services.AddSingleton<BatchDispatcher>();
         services.AddSingleton<HydrationEngine>();
         services.AddSingleton<HydrationCoordinator>();
         services.AddAppViewClient(configuration);

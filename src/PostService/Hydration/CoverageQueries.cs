@@ -53,12 +53,12 @@ public sealed class CoverageQueries(IDbConnectionFactory connections, IPostCount
         // Read as tuples: on an empty result SQLite types expression columns as BLOB, which no record constructor matches.
         var trend = (await connection.QueryAsync<(string Day, long NotFound, long Error)>(
                 new CommandDefinition(FailureTrend, new { Since = since }, cancellationToken: cancellationToken)))
-            .Select(day => new FailureTrendDay(day.Day, day.NotFound, day.Error));
+            .Select(day => new FailureTrendDay(day.Day, day.NotFound, day.Error)).ToList();
 
         var total = byStatus.Values.Sum();
         var valid = total - byStatus[HydrationStatus.Invalid];
         var pct = valid == 0 ? 0 : Math.Round(100.0 * withAuthor / valid, 2);
-        return new HydrationCoverage(total, byStatus, withAuthor, pct, trend.Select(day => new FailureTrendDay(day.Day, day.NotFound, day.Error)).ToList());
+        return new HydrationCoverage(total, byStatus, withAuthor, pct, trend);
     }
 
     /// <summary>Posts hydrated ok per UTC minute, over the <paramref name="hours"/> hours that end with the current minute.</summary>

@@ -61,7 +61,7 @@ public sealed class HydrationCoordinator(HydrationRunsRepository runs, TimeProvi
     }
 
     /// <summary>The worker's next run: a requested one if any, else a background run with <paramref name="backgroundTrigger"/>.</summary>
-    public (HydrationRun Run, CancellationToken YieldToken) BeginNext(string backgroundTrigger)
+    public (HydrationRun Run, CancellationToken YieldToken) BeginNext(RunTrigger backgroundTrigger)
     {
         lock (_lock)
         {

@@ -118,23 +118,22 @@ public static class HydrationEndpoints
     }
 
     public static Ok<HydrationStats> GetStats(
-        HydrationEngine engine, HydrationQueue queue, RateBudget budget, HydrationCoordinator coordinator, IOptions<HydrationOptions> options,
-        TimeProvider time)
+        HydrationMetrics metrics, CallsInFlight calls, HydrationQueue queue, RateBudget budget, HydrationCoordinator coordinator,
+        IOptions<HydrationOptions> options, TimeProvider time)
     {
-        // The budget knows 429 pauses; the engine also knows an exhausted RateLimit-Remaining it would not wait out.
-        var pausedUntil = budget.PausedUntil > engine.ResumeAt ? budget.PausedUntil : engine.ResumeAt;
+        var pausedUntil = budget.PausedUntil;
         return TypedResults.Ok(new HydrationStats(
             options.Value.Enabled,
             queue.Depth,
-            engine.InFlightCalls,
+            calls.Count,
             budget.UsedInWindow,
             budget.Limit,
             (int)budget.Window.TotalSeconds,
             pausedUntil > time.GetUtcNow() ? DbTime.ToText(pausedUntil) : null,
-            engine.RateLimitedSeen,
-            engine.LastError,
+            metrics.SinceStart[HydrationCount.RateLimited],
+            metrics.LastError,
             coordinator.Active is { RunId: > 0 } active ? active.RunId : null,
-            engine.Totals));
+            metrics.SinceStart.Totals));
     }
 
     internal static bool TryParseAge(string text, out TimeSpan age)

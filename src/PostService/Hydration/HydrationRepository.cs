@@ -15,14 +15,22 @@ public sealed record WorkSelection(bool Force, bool Refresh, string? RefreshBefo
         [HydrationStatus.Pending, HydrationStatus.Error, .. Force ? [HydrationStatus.NotFound] : Array.Empty<string>(), .. Refresh ? [HydrationStatus.Ok] : Array.Empty<string>()];
 }
 
-/// <summary>A post's hydration bookkeeping. Properties, not a constructor: SQLite types a NULL time as BLOB, which no constructor matches.</summary>
+/// <summary>A post's hydration status and failed attempts so far.</summary>
 public sealed record PostState
 {
     public required string PostUri { get; init; }
     public required string HydrationStatus { get; init; }
     public long Attempts { get; init; }
-    public string? NextAttemptAt { get; init; }
-    public string? LastHydratedAt { get; init; }
+}
+
+/// <summary>Whether a post is due in a run (<see cref="HydrationRepository.SelectDueAsync"/>), whoever holds it.</summary>
+public sealed record PostDue
+{
+    public required string PostUri { get; init; }
+    public required string HydrationStatus { get; init; }
+    public long Due { get; init; }
+
+    public bool IsDue => Due != 0;
 }
 
 /// <summary>What the AppView said about a post, ready to store.</summary>
@@ -40,14 +48,21 @@ public sealed record PostFailure(string PostUri, string Status, string Error, lo
 /// </summary>
 public sealed class HydrationRepository(IDbConnectionFactory connections)
 {
-    // Python-written error rows have no retry time: they are due at once, like ours whose time has come.
-    private const string DueFilter = """
-        (hydration_status <> 'error' OR @Force = 1
+    /// <summary>
+    /// The due rule, written once: pending posts always; error ones while attempts are left and their retry time has
+    /// come, or when forced; not_found ones when forced; ok ones on refresh, if last hydrated before the cutoff; none
+    /// hydrated since the run started. Python-written error rows have no retry time: they are due at once.
+    /// </summary>
+    private const string DueRule = """
+        (hydration_status IN ('pending', 'error') OR (hydration_status = 'not_found' AND @Force = 1) OR (hydration_status = 'ok' AND @Refresh = 1))
+          AND (hydration_status <> 'error' OR @Force = 1
              OR (attempts < @MaxAttempts AND (next_attempt_at IS NULL OR next_attempt_at <= to_ts(@Now))))
           AND (hydration_status <> 'ok' OR @RefreshBefore IS NULL OR last_hydrated_at IS NULL OR last_hydrated_at < to_ts(@RefreshBefore))
           AND (hydration_status = 'pending' OR last_hydrated_at IS NULL OR last_hydrated_at < to_ts(@RunStartedAt))
-          AND (claimed_until IS NULL OR claimed_until <= to_ts(@Now))
         """;
+
+    // Due and held by no process.
+    private const string DueFilter = DueRule + " AND (claimed_until IS NULL OR claimed_until <= to_ts(@Now))";
 
     // One status at a time, so that the (hydration_status, post_uri) index serves the page in order.
     private const string SelectWorkPage =
@@ -55,10 +70,9 @@ public sealed class HydrationRepository(IDbConnectionFactory connections)
 
     private const string CountDueTemplate = "SELECT count(*) FROM posts WHERE {0} AND " + DueFilter;
 
-    private const string SelectStatesTemplate = """
-        SELECT post_uri, hydration_status, attempts, ts_text(next_attempt_at) AS next_attempt_at, ts_text(last_hydrated_at) AS last_hydrated_at
-        FROM posts WHERE {0}
-        """;
+    private const string SelectStatesTemplate = "SELECT post_uri, hydration_status, attempts FROM posts WHERE {0}";
+
+    private const string SelectDueTemplate = "SELECT post_uri, hydration_status, CASE WHEN " + DueRule + " THEN 1 ELSE 0 END AS due FROM posts WHERE {0}";
 
     // Only rows still due and not claimed by another process; on PostgreSQL rows another claim is locking are skipped.
     private const string ClaimTemplate =
@@ -92,6 +106,7 @@ public sealed class HydrationRepository(IDbConnectionFactory connections)
 
     private readonly string _countDue = string.Format(CountDueTemplate, connections.Dialect.IsAnyOf("hydration_status", "@Statuses"));
     private readonly string _selectStates = string.Format(SelectStatesTemplate, connections.Dialect.IsAnyOf("post_uri", "@Uris"));
+    private readonly string _selectDue = string.Format(SelectDueTemplate, connections.Dialect.IsAnyOf("post_uri", "@Uris"));
     private readonly string _claim = string.Format(ClaimTemplate, connections.Dialect.IsAnyOf("post_uri", "@Uris"), connections.Dialect.SkipLockedRows);
 
     /// <summary>The next page of URIs with <paramref name="status"/> the selection covers, in URI order after <paramref name="afterUri"/>.</summary>
@@ -116,9 +131,20 @@ public sealed class HydrationRepository(IDbConnectionFactory connections)
         selection.MaxAttempts,
         Now = DbTime.ToText(now),
         Force = selection.Force ? 1 : 0,
+        Refresh = selection.Refresh ? 1 : 0,
         selection.RefreshBefore,
         selection.RunStartedAt,
     });
+
+    /// <summary>Which of <paramref name="uris"/> the selection covers now, by the same rule the sweep uses (claims aside).</summary>
+    public async Task<IReadOnlyDictionary<string, PostDue>> SelectDueAsync(
+        IReadOnlyCollection<string> uris, WorkSelection selection, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var parameters = DueParameters(selection, now);
+        parameters.AddDynamicParams(new { Uris = connections.Dialect.List(uris) });
+        var rows = await connections.QueryListAsync<PostDue>(_selectDue, parameters, cancellationToken);
+        return rows.ToDictionary(row => row.PostUri, StringComparer.Ordinal);
+    }
 
     public async Task<IReadOnlyDictionary<string, PostState>> GetStatesAsync(IReadOnlyCollection<string> uris, CancellationToken cancellationToken)
     {

@@ -2,23 +2,14 @@ using PostService.Storage;
 
 namespace PostService.Hydration;
 
-public static class RunTrigger
-{
-    public const string Startup = "startup";
-    public const string Ingest = "ingest";
-    public const string Manual = "manual";
-    public const string Cli = "cli";
-}
-
 /// <summary>What a run should cover: besides pending and due posts, failed ones (force) and hydrated ones (refresh).</summary>
 /// <param name="RefreshOlderThan">With refresh, only posts last hydrated longer ago than this.</param>
 /// <param name="Limit">Stop after attempting this many posts.</param>
-public sealed record RunSpec(string Trigger, bool Force = false, bool Refresh = false, TimeSpan? RefreshOlderThan = null, int? Limit = null);
+public sealed record RunSpec(RunTrigger Trigger, bool Force = false, bool Refresh = false, TimeSpan? RefreshOlderThan = null, int? Limit = null);
 
 /// <summary>A run in progress: its spec, live counters (updated from concurrent calls), and its completion.</summary>
 public sealed class HydrationRun(RunSpec spec)
 {
-    private long _attempted, _hydrated, _notFound, _errors, _skippedCached, _apiCalls, _rateLimited, _retries;
     private readonly TaskCompletionSource<HydrationRunRecord> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public RunSpec Spec { get; } = spec;
@@ -28,26 +19,15 @@ public sealed class HydrationRun(RunSpec spec)
 
     public DateTimeOffset StartedAt { get; set; }
 
-    public string Status { get; set; } = "queued";
+    public HydrationRunStatus Status { get; set; } = HydrationRunStatus.Queued;
 
-    public long Attempted => Interlocked.Read(ref _attempted);
+    public HydrationCounters Counters { get; } = new();
+
+    public long Attempted => Counters[HydrationCount.Attempted];
+
+    public bool LimitReached => Spec.Limit is { } limit && Attempted >= limit;
 
     public Task<HydrationRunRecord> Completion => _completion.Task;
-
-    public void AddAttempted(int count) => Interlocked.Add(ref _attempted, count);
-    public void AddHydrated(int count) => Interlocked.Add(ref _hydrated, count);
-    public void AddNotFound(int count) => Interlocked.Add(ref _notFound, count);
-    public void AddErrors(int count) => Interlocked.Add(ref _errors, count);
-    public void AddSkippedCached(int count) => Interlocked.Add(ref _skippedCached, count);
-    public void AddApiCalls(int calls, int retries)
-    {
-        Interlocked.Add(ref _apiCalls, calls);
-        Interlocked.Add(ref _retries, retries);
-    }
-    public void AddRateLimited() => Interlocked.Increment(ref _rateLimited);
-
-    /// <summary>True when the run did anything worth a row in the run log.</summary>
-    public bool HasActivity => Attempted > 0 || Interlocked.Read(ref _skippedCached) > 0;
 
     public HydrationRunRecord Snapshot(DateTimeOffset? finishedAt = null) => new()
     {
@@ -59,16 +39,14 @@ public sealed class HydrationRun(RunSpec spec)
         FinishedAt = finishedAt is null ? null : DbTime.ToText(finishedAt.Value),
         Status = Status,
         Attempted = Attempted,
-        Hydrated = Interlocked.Read(ref _hydrated),
-        NotFound = Interlocked.Read(ref _notFound),
-        Errors = Interlocked.Read(ref _errors),
-        SkippedCached = Interlocked.Read(ref _skippedCached),
-        ApiCalls = Interlocked.Read(ref _apiCalls),
-        RateLimited = Interlocked.Read(ref _rateLimited),
-        Retries = Interlocked.Read(ref _retries),
+        Hydrated = Counters[HydrationCount.Hydrated],
+        NotFound = Counters[HydrationCount.NotFound],
+        Errors = Counters[HydrationCount.Errors],
+        SkippedCached = Counters[HydrationCount.SkippedCached],
+        ApiCalls = Counters[HydrationCount.ApiCalls],
+        RateLimited = Counters[HydrationCount.RateLimited],
+        Retries = Counters[HydrationCount.Retries],
     };
 
     public void Complete(HydrationRunRecord record) => _completion.TrySetResult(record);
-
-    public void Fail(Exception exception) => _completion.TrySetException(exception);
 }

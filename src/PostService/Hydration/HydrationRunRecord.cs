@@ -1,19 +1,17 @@
 namespace PostService.Hydration;
 
 /// <summary>One hydration run and what it did. Counts of a running run are live.</summary>
-public sealed class HydrationRunRecord
+public sealed record HydrationRunRecord
 {
     public long RunId { get; init; }
 
-    /// <summary><c>startup</c>, <c>ingest</c>, <c>manual</c> or <c>cli</c>.</summary>
-    public required string Trigger { get; init; }
+    public required RunTrigger Trigger { get; init; }
     public bool Force { get; init; }
     public bool Refresh { get; init; }
     public required string StartedAt { get; init; }
     public string? FinishedAt { get; init; }
 
-    /// <summary><c>queued</c>, <c>running</c>, <c>completed</c>, <c>cancelled</c> or <c>interrupted</c> (the process stopped mid-run).</summary>
-    public required string Status { get; init; }
+    public required HydrationRunStatus Status { get; init; }
     public long Attempted { get; init; }
     public long Hydrated { get; init; }
     public long NotFound { get; init; }

@@ -3,12 +3,13 @@ using PostService.Storage;
 
 namespace PostService.Hydration;
 
-/// <summary>All SQL on <c>hydration_runs</c>.</summary>
+/// <summary>All SQL on <c>hydration_runs</c>. Trigger and status are stored as their snake_case text.</summary>
 public sealed class HydrationRunsRepository(IDbConnectionFactory connections)
 {
+    // The texts come last, read apart from the rest (split on trigger) and parsed into the record's enums.
     private const string Columns = """
-        run_id, trigger, force, refresh, ts_text(started_at) AS started_at, ts_text(finished_at) AS finished_at, status,
-        attempted, hydrated, not_found, errors, skipped_cached, api_calls, rate_limited, retries
+        run_id, force, refresh, ts_text(started_at) AS started_at, ts_text(finished_at) AS finished_at,
+        attempted, hydrated, not_found, errors, skipped_cached, api_calls, rate_limited, retries, trigger, status
         """;
 
     private const string InsertRun = """
@@ -33,21 +34,44 @@ public sealed class HydrationRunsRepository(IDbConnectionFactory connections)
 
     private const string SelectRecent = "SELECT " + Columns + " FROM hydration_runs ORDER BY run_id DESC LIMIT @Limit";
 
-    public Task<long> CreateAsync(string trigger, bool force, bool refresh, string startedAt, string status, CancellationToken cancellationToken) =>
+    public Task<long> CreateAsync(RunTrigger trigger, bool force, bool refresh, string startedAt, HydrationRunStatus status, CancellationToken cancellationToken) =>
         connections.WriteAsync((connection, transaction) => connection.ExecuteScalarAsync<long>(
-            InsertRun, new { Trigger = trigger, Force = force, Refresh = refresh, StartedAt = startedAt, Status = status }, transaction),
-            cancellationToken);
+            InsertRun, new { Trigger = EnumText<RunTrigger>.Of(trigger), Force = force, Refresh = refresh, StartedAt = startedAt, Status = EnumText<HydrationRunStatus>.Of(status) },
+            transaction), cancellationToken);
 
-    public Task SaveAsync(HydrationRunRecord run, CancellationToken cancellationToken) =>
-        connections.WriteAsync((connection, transaction) => connection.ExecuteAsync(UpdateRun, run, transaction), cancellationToken);
+    public Task SaveAsync(HydrationRunRecord run, CancellationToken cancellationToken)
+    {
+        var parameters = new
+        {
+            run.RunId, Status = EnumText<HydrationRunStatus>.Of(run.Status), run.StartedAt, run.FinishedAt, run.Attempted, run.Hydrated, run.NotFound,
+            run.Errors, run.SkippedCached, run.ApiCalls, run.RateLimited, run.Retries,
+        };
+        return connections.WriteAsync((connection, transaction) => connection.ExecuteAsync(UpdateRun, parameters, transaction), cancellationToken);
+    }
 
     public Task<int> MarkInterruptedAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         connections.WriteAsync((connection, transaction) => connection.ExecuteAsync(MarkInterrupted, new { Now = DbTime.ToText(now) }, transaction),
             cancellationToken);
 
-    public Task<HydrationRunRecord?> GetAsync(long runId, CancellationToken cancellationToken) =>
-        connections.QuerySingleOrDefaultAsync<HydrationRunRecord>(SelectRun, new { RunId = runId }, cancellationToken);
+    public async Task<HydrationRunRecord?> GetAsync(long runId, CancellationToken cancellationToken) =>
+        (await QueryAsync(SelectRun, new { RunId = runId }, cancellationToken)).SingleOrDefault();
 
     public Task<IReadOnlyList<HydrationRunRecord>> ListRecentAsync(int limit, CancellationToken cancellationToken) =>
-        connections.QueryListAsync<HydrationRunRecord>(SelectRecent, new { Limit = limit }, cancellationToken);
+        QueryAsync(SelectRecent, new { Limit = limit }, cancellationToken);
+
+    private async Task<IReadOnlyList<HydrationRunRecord>> QueryAsync(string sql, object parameters, CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<HydrationRunRecord, RunTexts, HydrationRunRecord>(
+            new CommandDefinition(sql, parameters, cancellationToken: cancellationToken),
+            (run, texts) => run with { Trigger = EnumText<RunTrigger>.Parse(texts.Trigger), Status = EnumText<HydrationRunStatus>.Parse(texts.Status) },
+            splitOn: "trigger");
+        return rows.AsList();
+    }
+
+    private sealed class RunTexts
+    {
+        public required string Trigger { get; init; }
+        public required string Status { get; init; }
+    }
 }

@@ -11,6 +11,7 @@ namespace PostService.Hydration;
 /// </summary>
 public sealed class HydrationWorker(
     HydrationEngine engine,
+    AppViewPause pause,
     HydrationQueue queue,
     HydrationCoordinator coordinator,
     HydrationRepository posts,
@@ -86,7 +87,7 @@ public sealed class HydrationWorker(
     private async Task WaitForWorkAsync(CancellationToken stoppingToken)
     {
         var interval = TimeSpan.FromSeconds(options.Value.SweepIntervalSeconds);
-        var untilResume = engine.ResumeAt - time.GetUtcNow();
+        var untilResume = pause.ResumeAt - time.GetUtcNow();
         if (untilResume > TimeSpan.Zero)
         {
             // Paused by the AppView: new URIs wait in the database; only a requested run or the pause's end wakes us.

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using PostService.Posts;
+using PostService.Storage;
+using PostService.Upstream.AppView;
+
+namespace PostService.Hydration;
+
+/// <summary>Writes what a call found out about its posts, and counts it.</summary>
+public sealed class OutcomeWriter(HydrationRepository posts, RetrySchedule schedule, HydrationMetrics metrics, TimeProvider time)
+{
+    private const string NotReturned = "not returned by the AppView: deleted, taken down, or hidden from this viewer";
+    private const int MaxErrorLength = 1_000;
+
+    /// <summary>The posts the AppView returned are <c>ok</c>; those it left out are <c>not_found</c>.</summary>
+    public async Task RecordAnswerAsync(
+        HydrationRun run, IReadOnlyList<string> uris, IReadOnlyDictionary<string, HydratedPost> found, CancellationToken cancellationToken)
+    {
+        var now = DbTime.ToText(time.GetUtcNow());
+        var hydrated = new List<PostMetadata>();
+        var missing = new List<PostFailure>();
+        foreach (var uri in uris)
+        {
+            if (found.TryGetValue(uri, out var post))
+            {
+                hydrated.Add(new PostMetadata(uri, post.Cid, post.AuthorDid, post.AuthorHandle, NormalizedTime(post.IndexedAt), NormalizedTime(post.CreatedAt), post.Text,
+                    post.Langs is null ? null : JsonSerializer.Serialize(post.Langs), post.ReplyParentUri, post.ReplyRootUri, post.EmbedType,
+                    post.LikeCount, post.RepostCount, post.ReplyCount, post.QuoteCount, now));
+            }
+            else
+            {
+                missing.Add(new PostFailure(uri, HydrationStatus.NotFound, NotReturned, 0, null, now));
+            }
+        }
+        await posts.RecordAsync(hydrated, missing, cancellationToken);
+        metrics.Count(run, HydrationCount.Hydrated, hydrated.Count);
+        metrics.Count(run, HydrationCount.NotFound, missing.Count);
+    }
+
+    /// <summary>Marks posts <c>error</c>, with the attempts and retry time <see cref="RetrySchedule"/> gives <paramref name="kind"/>.</summary>
+    public async Task RecordFailureAsync(
+        HydrationRun run, IReadOnlyList<string> uris, string reason, FailureKind kind, CancellationToken cancellationToken)
+    {
+        var states = await posts.GetStatesAsync(uris.ToList(), cancellationToken);
+        var now = time.GetUtcNow();
+        var error = reason.Length <= MaxErrorLength ? reason : reason[..MaxErrorLength];
+        var failures = uris.Select(uri =>
+        {
+            var (attempts, retryAt) = schedule.AfterFailure(states.TryGetValue(uri, out var state) ? state.Attempts : 0, kind, now);
+            return new PostFailure(uri, HydrationStatus.Error, error, attempts, retryAt is { } at ? DbTime.ToText(at) : null, DbTime.ToText(now));
+        }).ToList();
+        await posts.RecordAsync([], failures, cancellationToken);
+        metrics.Count(run, HydrationCount.Errors, failures.Count);
+    }
+
+    /// <summary>
+    /// A time as the database stores it (ISO-8601 UTC, milliseconds). A record's <c>createdAt</c> is whatever the client
+    /// wrote; one that is not a date is dropped (the AppView's <c>indexedAt</c> always is one).
+    /// </summary>
+    private static string? NormalizedTime(string? value) => DbTime.TryParse(value, out var time) ? DbTime.ToText(time) : null;
+}
