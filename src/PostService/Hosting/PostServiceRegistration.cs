@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PostService.FeedRequests;
 using PostService.Hydration;
+using PostService.Identity;
 using PostService.Ingestion;
 using PostService.Posts;
 using PostService.Security;
@@ -98,6 +99,7 @@ public static class PostServiceRegistration
         services.AddSingleton<IMigration, M005_RebuildFeedRequestPosts>();
         services.AddSingleton<IMigration, M006_PostCounts>();
         services.AddSingleton<IMigration, M007_HydrationClaims>();
+        services.AddSingleton<IMigration, M009_IdentityAndRepositories>();
         services.AddSingleton<SqliteBackup>();
         services.AddSingleton<Migrator>();
         services.AddSingleton<LegacyAuthorColumns>();
@@ -113,6 +115,7 @@ public static class PostServiceRegistration
         services.AddSingleton<HydrationEngine>();
         services.AddSingleton<HydrationCoordinator>();
         services.AddAppViewClient(configuration);
+        services.AddIdentity(configuration);
         return services;
     }
 
@@ -122,6 +125,7 @@ public static class PostServiceRegistration
         if (configuration.GetSection(HydrationOptions.Section).GetValue(nameof(HydrationOptions.Enabled), true))
         {
             services.AddHostedService<HydrationWorker>();
+            services.AddNotFoundRetryWorker();
         }
         return services;
     }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using PostService.Identity;
 using PostService.Posts;
 using PostService.Storage;
 using PostService.Upstream.AppView;
@@ -16,7 +17,6 @@ namespace PostService.Hydration;
 public sealed class HydrationEngine
 {
     private const string NotReturned = "not returned by the AppView: deleted, taken down, or hidden from this viewer";
-    private const string HandleAuthority = "handle-based at-URI: getPosts needs the author's DID; resolve the handle first";
     private const int MaxErrorLength = 1_000;
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromDays(1);
 
@@ -24,6 +24,8 @@ public sealed class HydrationEngine
     private static readonly TimeSpan OutageAfter = TimeSpan.FromMinutes(1);
 
     private readonly IAppViewClient _appView;
+    private readonly HandleUriResolver _handles;
+    private readonly NotFoundExplainer _explainer;
     private readonly HydrationRepository _posts;
     private readonly HydrationRunsRepository _runs;
     private readonly HydrationMetrics _metrics;
@@ -37,10 +39,11 @@ public sealed class HydrationEngine
     private long _resumeAtTicks;
 
     public HydrationEngine(
-        IAppViewClient appView, HydrationRepository posts, HydrationRunsRepository runs,
+        IAppViewClient appView, HandleUriResolver handles, NotFoundExplainer notFound, HydrationRepository posts, HydrationRunsRepository runs,
         HydrationMetrics metrics, IOptions<HydrationOptions> options, TimeProvider time, ILogger<HydrationEngine> logger)
     {
-        (_appView, _posts, _runs, _metrics, _options, _time, _logger) = (appView, posts, runs, metrics, options.Value, time, logger);
+        (_appView, _handles, _explainer, _posts, _runs, _metrics, _options, _time, _logger) =
+            (appView, handles, notFound, posts, runs, metrics, options.Value, time, logger);
         _slots = new SemaphoreSlim(_options.MaxInFlight, _options.MaxInFlight);
     }
 
@@ -338,15 +341,17 @@ public sealed class HydrationEngine
         await Task.Yield();
         try
         {
+            // getPosts needs the author's DID: handle URIs are asked for in their DID form and recorded under the served URI.
             var byHandle = uris.Where(uri => !uri.StartsWith("at://did:", StringComparison.Ordinal)).ToList();
-            if (byHandle.Count > 0)
+            var handles = await _handles.ResolveAsync(byHandle, cancellationToken);
+            foreach (var unresolved in handles.Failures.GroupBy(failure => failure.Reason))
             {
-                await RecordFailuresAsync(run, byHandle, HandleAuthority, permanent: true, cancellationToken);
+                await RecordFailuresAsync(run, unresolved.Select(failure => failure.Uri).ToList(), unresolved.Key, permanent: false, cancellationToken);
             }
-            var byDid = uris.Except(byHandle).ToList();
-            if (byDid.Count > 0)
+            var fetched = uris.Except(byHandle).Concat(handles.DidForms.Keys).ToList();
+            if (fetched.Count > 0)
             {
-                await FetchAsync(run, byDid, cancellationToken);
+                await FetchAsync(run, fetched, handles.DidForms, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -370,12 +375,12 @@ public sealed class HydrationEngine
     }
 
     /// <summary>One getPosts call, repeated after 429s, split in halves when the AppView rejects the batch as a whole.</summary>
-    private async Task FetchAsync(HydrationRun run, IReadOnlyList<string> uris, CancellationToken cancellationToken)
+    private async Task FetchAsync(HydrationRun run, IReadOnlyList<string> uris, IReadOnlyDictionary<string, string> didForms, CancellationToken cancellationToken)
     {
         while (true)
         {
             var started = _time.GetTimestamp();
-            var result = await _appView.GetPostsAsync(uris, cancellationToken);
+            var result = await _appView.GetPostsAsync(uris.Select(uri => didForms.GetValueOrDefault(uri, uri)).ToList(), cancellationToken);
             if (result is GetPostsResult.Success or GetPostsResult.BadRequest)
             {
                 Interlocked.Exchange(ref _lastAnswerTicks, _time.GetUtcNow().UtcTicks);
@@ -391,7 +396,7 @@ public sealed class HydrationEngine
             switch (result)
             {
                 case GetPostsResult.Success success:
-                    await RecordSuccessAsync(run, uris, success.PostsByUri, cancellationToken);
+                    await RecordSuccessAsync(run, uris, didForms, success.PostsByUri, cancellationToken);
                     return;
                 case GetPostsResult.RateLimited:
                     // Never a failure of the posts: the client has paused the budget as told; send the batch again.
@@ -405,8 +410,8 @@ public sealed class HydrationEngine
                 case GetPostsResult.BadRequest or GetPostsResult.Failed { StatusCode: >= 500 } when uris.Count > 1:
                     // One bad URI must not cost the others: isolate it by halving.
                     var half = uris.Count / 2;
-                    await FetchAsync(run, uris.Take(half).ToList(), cancellationToken);
-                    await FetchAsync(run, uris.Skip(half).ToList(), cancellationToken);
+                    await FetchAsync(run, uris.Take(half).ToList(), didForms, cancellationToken);
+                    await FetchAsync(run, uris.Skip(half).ToList(), didForms, cancellationToken);
                     return;
                 case GetPostsResult.BadRequest rejected:
                     await RecordFailuresAsync(run, uris, $"AppView rejected the URI: {rejected.Message}", permanent: true, cancellationToken);
@@ -438,14 +443,16 @@ public sealed class HydrationEngine
         _logger.LogWarning("The AppView asked for a pause until {ResumeAt:O}; hydration resumes then", until);
     }
 
-    private async Task RecordSuccessAsync(HydrationRun run, IReadOnlyList<string> uris, IReadOnlyDictionary<string, HydratedPost> found, CancellationToken cancellationToken)
+    private async Task RecordSuccessAsync(
+        HydrationRun run, IReadOnlyList<string> uris, IReadOnlyDictionary<string, string> didForms, IReadOnlyDictionary<string, HydratedPost> found,
+        CancellationToken cancellationToken)
     {
         var now = DbTime.ToText(_time.GetUtcNow());
         var hydrated = new List<PostMetadata>();
         var missing = new List<PostFailure>();
         foreach (var uri in uris)
         {
-            if (found.TryGetValue(uri, out var post))
+            if (found.TryGetValue(didForms.GetValueOrDefault(uri, uri), out var post))
             {
                 hydrated.Add(new PostMetadata(uri, post.Cid, post.AuthorDid, post.AuthorHandle, NormalizedTime(post.IndexedAt), NormalizedTime(post.CreatedAt), post.Text,
                     post.Langs is null ? null : JsonSerializer.Serialize(post.Langs), post.ReplyParentUri, post.ReplyRootUri, post.EmbedType,
@@ -457,6 +464,8 @@ public sealed class HydrationEngine
             }
         }
         await _posts.RecordAsync(hydrated, missing, cancellationToken);
+        // The row is settled as not_found; why (deleted, hidden, account status) is the author's PDS's to say.
+        await _explainer.ExplainAsync(missing.ConvertAll(post => post.PostUri), cancellationToken);
         run.AddHydrated(hydrated.Count);
         run.AddNotFound(missing.Count);
         Interlocked.Add(ref _hydrated, hydrated.Count);
