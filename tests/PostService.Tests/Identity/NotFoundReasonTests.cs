@@ -22,6 +22,7 @@ public abstract class NotFoundReasonTests(DatabaseProvider provider)
     {
         ["PostService:AppView:AttemptTimeoutSeconds"] = "15",
         ["PostService:Identity:PlcUrl"] = Network.PlcUrl,
+        ["PostService:Identity:ExplainNotFound"] = "true",
     }, provider: provider);
 
     private static async Task IngestAsync(PostServiceFactory service, params string[] uris)
