@@ -1,3 +1,4 @@
+using PostService.Backfill;
 using PostService.Cli;
 using PostService.Dashboard;
 using PostService.FeedRequests;
@@ -21,6 +22,7 @@ static async Task<int> ServeAsync(string[] args)
     app.MapFeedRequestsEndpoints();
     app.MapPostsEndpoints();
     app.MapHydrationEndpoints();
+    app.MapBackfillEndpoints();
     app.MapDashboardEndpoints();
 
     await app.RunAsync();

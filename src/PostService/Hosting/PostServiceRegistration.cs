@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using PostService.Backfill;
 using PostService.FeedRequests;
 using PostService.Hydration;
 using PostService.Identity;
@@ -40,6 +41,7 @@ public static class PostServiceRegistration
         }
         builder.Services.AddPostServiceCore(builder.Configuration);
         builder.Services.AddHydrationWorker(builder.Configuration);
+        builder.Services.AddRepoBackfillWorker(builder.Configuration);
         builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section));
         builder.Services.AddOptions<IngestionOptions>().Bind(builder.Configuration.GetSection(IngestionOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
@@ -116,6 +118,7 @@ public static class PostServiceRegistration
         services.AddSingleton<HydrationCoordinator>();
         services.AddAppViewClient(configuration);
         services.AddIdentity(configuration);
+        services.AddRepoBackfill(configuration);
         return services;
     }
 

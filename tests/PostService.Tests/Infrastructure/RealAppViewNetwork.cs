@@ -78,6 +78,38 @@ public sealed class RealAppViewNetwork
     public Task DeletePostAsync(string uri) => ControlAsync("/delete", new { uri });
 
     /// <summary>
+    /// Creates a record through the control API: <c>/post</c> (text, langs, createdAt, replyTo, quote), <c>/like</c> and
+    /// <c>/repost</c> (uri), <c>/follow</c> (subject). Returns its URI and CID.
+    /// </summary>
+    public async Task<(string Uri, string Cid)> CreateRecordAsync(string path, object body)
+    {
+        var created = await ControlAsync(path, body);
+        return (created.GetProperty("uri").GetString()!, created.GetProperty("cid").GetString()!);
+    }
+
+    /// <summary>Every record of <paramref name="collection"/> in the repository, as its PDS lists them: URI, CID and value.</summary>
+    public async Task<IReadOnlyList<(string Uri, string Cid, JsonElement Value)>> ListRecordsAsync(string did, string collection)
+    {
+        var records = new List<(string, string, JsonElement)>();
+        string? cursor = null;
+        do
+        {
+            var url = $"{PdsUrl}/xrpc/com.atproto.repo.listRecords?repo={Uri.EscapeDataString(did)}&collection={collection}&limit=100"
+                      + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
+            using var response = await Http.GetAsync(url);
+            var page = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+            Assert.True(response.IsSuccessStatusCode, $"listRecords answered {(int)response.StatusCode}: {page}");
+            foreach (var record in page.GetProperty("records").EnumerateArray())
+            {
+                records.Add((record.GetProperty("uri").GetString()!, record.GetProperty("cid").GetString()!, record.GetProperty("value").Clone()));
+            }
+            cursor = page.TryGetProperty("cursor", out var next) && next.ValueKind == JsonValueKind.String ? next.GetString() : null;
+        }
+        while (cursor is not null);
+        return records;
+    }
+
+    /// <summary>
     /// A new account with a unique handle (<c>{prefix}-{random}.test</c>), for tests that change an account's state: the
     /// seeded ones are shared with every other test on the network.
     /// </summary>

@@ -14,4 +14,8 @@ public interface IPdsApi
     /// <summary><c>{"uri","cid","value"}</c>; 400 <c>RecordNotFound</c> when the record was deleted.</summary>
     [Get("/xrpc/com.atproto.repo.getRecord")]
     Task<IApiResponse<string>> GetRecordAsync(string repo, string collection, string rkey, CancellationToken cancellationToken);
+
+    /// <summary>The whole repository as a CAR file; the answer is returned once its headers arrive, for the body to be streamed.</summary>
+    [Get("/xrpc/com.atproto.sync.getRepo")]
+    Task<HttpResponseMessage> GetRepoAsync(string did, CancellationToken cancellationToken);
 }
