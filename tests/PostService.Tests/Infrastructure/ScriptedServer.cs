@@ -13,7 +13,7 @@ using Microsoft.Extensions.Logging;
 namespace PostService.Tests.Infrastructure;
 
 /// <summary>One scripted answer: a status and body, after an optional delay.</summary>
-public sealed record ScriptedAnswer(int Status, string Body, TimeSpan Delay = default);
+public sealed record ScriptedAnswer(int Status, byte[] Body, TimeSpan Delay = default);
 
 /// <summary>
 /// A loopback HTTP server answering each path (without the query) as scripted, for faults the real network cannot show:
@@ -46,7 +46,10 @@ public sealed class ScriptedServer : IAsyncDisposable
         return server;
     }
 
-    public ScriptedServer Answer(string path, int status, string body, TimeSpan delay = default)
+    public ScriptedServer Answer(string path, int status, string body, TimeSpan delay = default) =>
+        Answer(path, status, System.Text.Encoding.UTF8.GetBytes(body), delay);
+
+    public ScriptedServer Answer(string path, int status, byte[] body, TimeSpan delay = default)
     {
         _answers[path] = new ScriptedAnswer(status, body, delay);
         return this;
@@ -70,7 +73,7 @@ public sealed class ScriptedServer : IAsyncDisposable
         }
         context.Response.StatusCode = answer.Status;
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(answer.Body, context.RequestAborted);
+        await context.Response.Body.WriteAsync(answer.Body, context.RequestAborted);
     }
 
     public async ValueTask DisposeAsync()
