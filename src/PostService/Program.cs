@@ -1,6 +1,7 @@
 using PostService.Backfill;
 using PostService.Cli;
 using PostService.Dashboard;
+using PostService.Engagements;
 using PostService.FeedRequests;
 using PostService.Hosting;
 using PostService.Hydration;
@@ -23,6 +24,7 @@ static async Task<int> ServeAsync(string[] args)
     app.MapPostsEndpoints();
     app.MapHydrationEndpoints();
     app.MapBackfillEndpoints();
+    app.MapEngagementsEndpoints();
     app.MapDashboardEndpoints();
 
     await app.RunAsync();

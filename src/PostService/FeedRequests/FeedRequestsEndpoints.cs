@@ -46,7 +46,7 @@ public static class FeedRequestsEndpoints
         {
             return Query.Invalid($"limit must be between 1 and {PostsEndpoints.MaxPageSize}.");
         }
-        if (!TryNormalizeTime(since, out var sinceText) || !TryNormalizeTime(until, out var untilText))
+        if (!DbTime.TryNormalize(since, out var sinceText) || !DbTime.TryNormalize(until, out var untilText))
         {
             return Query.Invalid("since and until must be ISO-8601 dates or date-times.");
         }
@@ -59,19 +59,5 @@ public static class FeedRequestsEndpoints
         var next = items.Count == pageSize ? Cursor.Encode(items[^1].RequestId.ToString(CultureInfo.InvariantCulture)) : null;
         return TypedResults.Ok(new Page<FeedRequestSummary>(items, next));
     }
-
-    private static bool TryNormalizeTime(string? text, out string? normalized)
-    {
-        normalized = null;
-        if (text is null)
-        {
-            return true;
-        }
-        if (!DbTime.TryParse(text, out var value))
-        {
-            return false;
-        }
-        normalized = DbTime.ToText(value);
-        return true;
-    }
 }
+

@@ -4,6 +4,7 @@ using Dapper;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PostService.Backfill;
+using PostService.Engagements;
 using PostService.FeedRequests;
 using PostService.Hydration;
 using PostService.Identity;
@@ -119,6 +120,7 @@ public static class PostServiceRegistration
         services.AddAppViewClient(configuration);
         services.AddIdentity(configuration);
         services.AddRepoBackfill(configuration);
+        services.AddSingleton<EngagementsRepository>();
         return services;
     }
 

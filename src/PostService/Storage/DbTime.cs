@@ -14,4 +14,20 @@ public static class DbTime
 
     public static bool TryParse(string? text, out DateTimeOffset value) =>
         DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
+
+    /// <summary>A query's time as stored, or null when absent; false when it is not a time.</summary>
+    public static bool TryNormalize(string? text, out string? normalized)
+    {
+        normalized = null;
+        if (text is null)
+        {
+            return true;
+        }
+        if (!TryParse(text, out var value))
+        {
+            return false;
+        }
+        normalized = ToText(value);
+        return true;
+    }
 }
