@@ -15,7 +15,10 @@ public sealed class NotFoundRetryWorker(
     // The hydration that marked a post not_found explains it itself right after; this leaves it that long.
     private static readonly TimeSpan OwnExplanationGrace = TimeSpan.FromMinutes(2);
 
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan LongestInterval = TimeSpan.FromSeconds(30);
+
+    // Often enough to honour the shortest retry delay.
+    private TimeSpan Interval => TimeSpan.FromSeconds(Math.Min(LongestInterval.TotalSeconds, options.Value.UnknownRetrySeconds));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
