@@ -109,12 +109,23 @@ public sealed class BackfillRepository(IDbConnectionFactory connections)
     /// <summary>
     /// Replaces the DID's records with <paramref name="records"/>, gives its served posts that are not yet <c>ok</c> the
     /// metadata of their records, and completes the job: all in one transaction, so a repository is never half written.
+    /// Nothing is written unless <paramref name="claimedBy"/> still holds the job; returns 1 when it did, else 0.
     /// </summary>
-    public Task CompleteAsync(string did, string claimedBy, string rev, long bytes, IReadOnlyList<RepoRecordRow> records,
+    public Task<int> CompleteAsync(string did, string claimedBy, string rev, long bytes, IReadOnlyList<RepoRecordRow> records,
         IReadOnlyDictionary<string, RepoPostMetadata> posts, DateTimeOffset now, CancellationToken cancellationToken) =>
         connections.WriteAsync(async (connection, transaction) =>
         {
             var backfilledAt = DbTime.ToText(now);
+            // First, so that a replica whose claim was taken over (it stalled past its lease) writes nothing.
+            var claimed = await connection.ExecuteAsync(MarkComplete, new
+            {
+                Did = did, ClaimedBy = claimedBy, Rev = rev, Records = records.Count, Undated = records.Count(record => record.CreatedAt is null),
+                Bytes = bytes, Now = backfilledAt,
+            }, transaction);
+            if (claimed == 0)
+            {
+                return 0;
+            }
             await connection.ExecuteAsync(DeleteRecords, new { Did = did }, transaction);
             await connection.ExecuteAsync(InsertRecord, records.Select(record => new
             {
@@ -124,10 +135,6 @@ public sealed class BackfillRepository(IDbConnectionFactory connections)
             var prefix = $"at://{did}/app.bsky.feed.post/";
             var unsettled = await connection.QueryAsync<string>(SelectUnsettledPosts, new { From = prefix, To = prefix[..^1] + "0" }, transaction);
             await connection.ExecuteAsync(MarkFromRepo, unsettled.Where(posts.ContainsKey).Select(uri => posts[uri]), transaction);
-            return await connection.ExecuteAsync(MarkComplete, new
-            {
-                Did = did, ClaimedBy = claimedBy, Rev = rev, Records = records.Count, Undated = records.Count(record => record.CreatedAt is null),
-                Bytes = bytes, Now = backfilledAt,
-            }, transaction);
+            return claimed;
         }, cancellationToken);
 }

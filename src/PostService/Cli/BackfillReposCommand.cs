@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using PostService.Backfill;
 using PostService.Storage;
 using PostService.Storage.Migrations;
@@ -50,14 +49,7 @@ internal static class BackfillReposCommand
 
     private static async Task<int> RunAsync(string? database, BackfillRequest request, CliEnvironment environment, CancellationToken cancellationToken)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        void Stop(PosixSignalContext signal)
-        {
-            signal.Cancel = true;
-            stop.Cancel();
-        }
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var stop = new StopSignals(cancellationToken);
 
         using var host = CliHost.Build(database, environment);
         await host.Services.GetRequiredService<Migrator>().MigrateAsync(stop.Token);
@@ -74,7 +66,7 @@ internal static class BackfillReposCommand
         {
             await running;
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsStopped)
         {
             await environment.Output.WriteLineAsync("Stopped: DIDs not finished stay enqueued; run the same command again to resume.");
             return ExitCodes.Cancelled;

@@ -25,15 +25,8 @@ public abstract class NotFoundReasonTests(DatabaseProvider provider)
         ["PostService:Identity:ExplainNotFound"] = "true",
     }, provider: provider);
 
-    private static async Task IngestAsync(PostServiceFactory service, params string[] uris)
-    {
-        var retrieval = new RetrievalBuilder();
-        for (var i = 0; i < uris.Length; i++)
-        {
-            retrieval.WithPost(uris[i], i);
-        }
-        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrieval))).EnsureSuccessStatusCode();
-    }
+    private static async Task IngestAsync(PostServiceFactory service, params string[] uris) =>
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(RetrievalBuilder.Serving(uris)))).EnsureSuccessStatusCode();
 
     private static IDictionary<string, object?> Stored(PostServiceFactory service, string uri)
     {

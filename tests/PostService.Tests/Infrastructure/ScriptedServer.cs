@@ -1,14 +1,6 @@
 using System.Collections.Concurrent;
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace PostService.Tests.Infrastructure;
 
@@ -22,10 +14,12 @@ public sealed record ScriptedAnswer(int Status, byte[] Body, TimeSpan Delay = de
 /// </summary>
 public sealed class ScriptedServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private WebApplication _app = null!;
     private readonly ConcurrentDictionary<string, ScriptedAnswer> _answers = new(StringComparer.Ordinal);
 
-    private ScriptedServer(WebApplication app) => _app = app;
+    private ScriptedServer()
+    {
+    }
 
     /// <summary>e.g. <c>http://127.0.0.1:41234</c>, without a trailing slash.</summary>
     public string BaseUrl { get; private set; } = "";
@@ -34,15 +28,8 @@ public sealed class ScriptedServer : IAsyncDisposable
 
     public static async Task<ScriptedServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2));
-        var server = new ScriptedServer(builder.Build());
-        server._app.Run(server.AnswerAsync);
-        await server._app.StartAsync();
-        server.BaseUrl = server._app.Services.GetRequiredService<IServer>()
-            .Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single().TrimEnd('/');
+        var server = new ScriptedServer();
+        (server._app, server.BaseUrl) = await LoopbackServer.StartAsync(app => app.Run(server.AnswerAsync), TimeSpan.FromSeconds(2));
         return server;
     }
 
