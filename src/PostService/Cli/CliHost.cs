@@ -15,8 +15,7 @@ internal static class CliHost
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(environment.Settings);
-        if (databasePath is null && builder.Configuration.GetSection(DatabaseOptions.Section)
-                .GetValue(nameof(DatabaseOptions.Provider), DatabaseProvider.Sqlite) != DatabaseProvider.Postgres)
+        if (databasePath is null && DatabaseOptions.ProviderOf(builder.Configuration) != DatabaseProvider.Postgres)
         {
             // A verb never creates a SQLite file, so it must be told which one.
             throw new CliUsageException("Option '--db' is required unless the configured database is PostgreSQL (PostService__Database__Provider=Postgres).");

@@ -84,11 +84,10 @@ public static class PostServiceRegistration
         services.AddOptions<HydrationOptions>().Bind(configuration.GetSection(HydrationOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
 
-        var provider = configuration.GetSection(DatabaseOptions.Section).GetValue(nameof(DatabaseOptions.Provider), DatabaseProvider.Sqlite);
+        var provider = DatabaseOptions.ProviderOf(configuration);
         if (provider == DatabaseProvider.Postgres)
         {
             services.AddSingleton<IDbConnectionFactory, PostgresConnectionFactory>();
-            services.AddSingleton<AppViewCallLog>();
         }
         else
         {
@@ -113,7 +112,6 @@ public static class PostServiceRegistration
         services.AddSingleton<HydrationRepository>();
         services.AddSingleton<HydrationRunsRepository>();
         services.AddSingleton<CoverageQueries>();
-        services.AddSingleton<RateBudget>();
         services.AddSingleton<HydrationMetrics>();
         services.AddSingleton<HydrationEngine>();
         services.AddSingleton<HydrationCoordinator>();
@@ -121,6 +119,8 @@ public static class PostServiceRegistration
         services.AddIdentity(configuration);
         services.AddRepoBackfill(configuration);
         services.AddSingleton<EngagementsRepository>();
+        // One name per process in the claims and the shared call log, also when none is configured.
+        services.AddOptions<RateBudgetOptions>().Configure<IOptions<HydrationOptions>>((budget, hydration) => budget.ReplicaId = hydration.Value.ReplicaId);
         return services;
     }
 

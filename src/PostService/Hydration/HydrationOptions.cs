@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using PostService.Storage;
 
 namespace PostService.Hydration;
 
@@ -26,20 +27,6 @@ public sealed class HydrationOptions
     [Range(1, 64)]
     public int MaxInFlight { get; set; } = 4;
 
-    /// <summary>Calls allowed in any window of <see cref="BudgetWindowSeconds"/>; Bluesky allows 3,000 per 5 minutes.</summary>
-    [Range(1, 1_000_000)]
-    public int BudgetCalls { get; set; } = 3_000;
-
-    [Range(1, 86_400)]
-    public int BudgetWindowSeconds { get; set; } = 300;
-
-    /// <summary>
-    /// The longest pause the AppView imposes (429, <c>RateLimit-Remaining: 0</c>) that calls wait out; after a
-    /// longer one the run ends, its posts stay due, and the worker sleeps until the pause is over.
-    /// </summary>
-    [Range(0, 86_400)]
-    public int MaxRateLimitWaitSeconds { get; set; } = 60;
-
     /// <summary>Fetch attempts for a post that keeps failing before it stays <c>error</c> until a forced run.</summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 5;
@@ -57,7 +44,7 @@ public sealed class HydrationOptions
     /// process id and a random suffix.
     /// </summary>
     [MaxLength(200)]
-    public string ReplicaId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
+    public string ReplicaId { get; set; } = ReplicaNames.NewDefault();
 
     /// <summary>
     /// How long a claim on a batch of posts lasts. It is renewed every third of this while the batch's call runs, so

@@ -18,6 +18,10 @@ public sealed class DatabaseOptions
 
     public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
 
+    /// <summary>The provider configured, read before the container is built, where stores are chosen once.</summary>
+    public static DatabaseProvider ProviderOf(IConfiguration configuration) =>
+        configuration.GetSection(Section).GetValue(nameof(Provider), DatabaseProvider.Sqlite);
+
     /// <summary>The Npgsql connection string, from <c>ConnectionStrings:Posts</c>; required when <see cref="Provider"/> is Postgres.</summary>
     public string? ConnectionString { get; set; }
 

@@ -16,6 +16,9 @@ public static class XrpcClients
     // A call holds its caller while it waits; longer outages are for a later retry of the work, not of the call.
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
 
+    // A 429 without Retry-After or RateLimit-Reset pauses the host a minute; none pauses it over an hour.
+    private static readonly RetryAfterRule HostPause = new(TimeSpan.FromMinutes(1), TimeSpan.FromHours(1));
+
     /// <summary>
     /// Registers the named HttpClient <paramref name="name"/> with its own resilience pipeline: retry, then the host's call
     /// budget, then the attempt timeout. Refit clients are made on it per use by <see cref="XrpcClientFactory"/>.
@@ -61,7 +64,7 @@ public static class XrpcClients
             resilience.AddTimeout(settings.AttemptTimeout);
         });
         builder.AddHttpMessageHandler(provider => pipeline(provider).Budget is { } budget
-            ? new HostBudgetObserver(budget, provider.GetRequiredService<TimeProvider>())
+            ? new HostBudgetObserver(budget, HostPause, provider.GetRequiredService<TimeProvider>())
             : new PassThroughHandler());
         return builder;
     }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PostService.Tests.Infrastructure;
 using PostService.Upstream.AppView;
@@ -367,6 +368,20 @@ public sealed class AppViewClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ATimedOutAttemptThatIsRetriedIsLoggedAsAWarningNotAnError()
+    {
+        var post = _fake.AddPost(PostUri(Alice, "3khang0000002"));
+        _fake.Script.Enqueue(FakeResponse.Hang(TimeSpan.FromSeconds(30)));
+        var logs = new LogCapture();
+
+        var result = await CreateClient(maxRetries: 1, attemptTimeoutSeconds: 1, logs: logs).GetPostsAsync([post.Uri], CancellationToken.None);
+
+        Assert.IsType<GetPostsResult.Success>(result);
+        Assert.Contains(logs.Entries, entry => entry.Level == LogLevel.Warning);
+        Assert.DoesNotContain(logs.Entries, entry => entry.Level >= LogLevel.Error);
+    }
+
+    [Fact]
     public async Task ConnectionFailureGivesFailedAfterRetries()
     {
         var closed = await FakeAppView.StartAsync();
@@ -457,6 +472,21 @@ public sealed class AppViewClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheAttemptTimeoutStartsOnlyOnceTheBudgetHasGrantedThePermit()
+    {
+        _fake.LimitRate(1, TimeSpan.FromSeconds(3), withRetryAfter: false);
+        var client = CreateClient(maxRetries: 1, attemptTimeoutSeconds: 1);
+        var uris = new[] { PostUri(Alice, "3kfine0000001") };
+        Assert.IsType<GetPostsResult.Success>(await client.GetPostsAsync(uris, CancellationToken.None));
+
+        // The budget holds this call for the AppView's reset, longer than the attempt timeout: the wait is not an attempt.
+        var second = await client.GetPostsAsync(uris, CancellationToken.None);
+
+        Assert.Equal(0, Assert.IsType<GetPostsResult.Success>(second).Retries);
+        Assert.Equal(2, _fake.Calls.Count);
+    }
+
+    [Fact]
     public async Task CallerCancellationPropagates()
     {
         _fake.Script.Enqueue(FakeResponse.Hang(TimeSpan.FromSeconds(30)));
@@ -527,7 +557,7 @@ public sealed class AppViewClientTests : IAsyncLifetime
     [InlineData("RetryBaseDelayMs", "0")]
     public void InvalidOptionsAreRejected(string key, string value)
     {
-        var provider = BuildProvider(new Dictionary<string, string?> { [$"{AppViewOptions.Section}:{key}"] = value });
+        var provider = BuildProvider(null, new Dictionary<string, string?> { [$"{AppViewOptions.Section}:{key}"] = value });
 
         Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<AppViewOptions>>().Value);
     }
@@ -536,8 +566,8 @@ public sealed class AppViewClientTests : IAsyncLifetime
     /// Tests that wait for the attempt timeout pass 1 s. The others get 5 s, which costs nothing when all is well
     /// and keeps a cold first request on a loaded machine from being timed out and retried.
     /// </summary>
-    private IAppViewClient CreateClient(int maxRetries = 2, int attemptTimeoutSeconds = 5, string? baseUrl = null) =>
-        BuildProvider(new Dictionary<string, string?>
+    private IAppViewClient CreateClient(int maxRetries = 2, int attemptTimeoutSeconds = 5, string? baseUrl = null, LogCapture? logs = null) =>
+        BuildProvider(logs, new Dictionary<string, string?>
         {
             [$"{AppViewOptions.Section}:BaseUrl"] = baseUrl ?? _fake.BaseUrl,
             [$"{AppViewOptions.Section}:AttemptTimeoutSeconds"] = attemptTimeoutSeconds.ToString(CultureInfo.InvariantCulture),
@@ -545,10 +575,18 @@ public sealed class AppViewClientTests : IAsyncLifetime
             [$"{AppViewOptions.Section}:RetryBaseDelayMs"] = "1",
         }).GetRequiredService<IAppViewClient>();
 
-    private ServiceProvider BuildProvider(Dictionary<string, string?> settings)
+    private ServiceProvider BuildProvider(LogCapture? logs, Dictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var provider = new ServiceCollection().AddLogging().AddAppViewClient(configuration).BuildServiceProvider();
+        var provider = new ServiceCollection()
+            .AddLogging(logging =>
+            {
+                if (logs is not null)
+                {
+                    logging.AddProvider(logs);
+                }
+            })
+            .AddAppViewClient(configuration).BuildServiceProvider();
         _providers.Add(provider);
         return provider;
     }

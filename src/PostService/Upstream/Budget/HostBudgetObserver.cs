@@ -1,5 +1,4 @@
 using System.Net;
-using PostService.Upstream.AppView;
 
 namespace PostService.Upstream.Budget;
 
@@ -7,11 +6,8 @@ namespace PostService.Upstream.Budget;
 /// Reports each answer's <c>RateLimit-*</c> headers, and its 429s, to the host's budget, so that the budget tightens to
 /// what the host itself counts. Sits inside the resilience pipeline: it sees every attempt, retries included.
 /// </summary>
-public sealed class HostBudgetObserver(HostCallBudget budget, TimeProvider time) : DelegatingHandler
+public sealed class HostBudgetObserver(HostCallBudget budget, RetryAfterRule retryAfter, TimeProvider time) : DelegatingHandler
 {
-    // A 429 that says neither Retry-After nor RateLimit-Reset.
-    private static readonly TimeSpan DefaultPause = TimeSpan.FromSeconds(60);
-
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await base.SendAsync(request, cancellationToken);
@@ -24,10 +20,7 @@ public sealed class HostBudgetObserver(HostCallBudget budget, TimeProvider time)
         }
         if (response.StatusCode == HttpStatusCode.TooManyRequests)
         {
-            var retryAfter = response.Headers.RetryAfter is { } header
-                ? header.Date ?? now + (header.Delta ?? DefaultPause)
-                : limits?.Reset ?? now + DefaultPause;
-            budget.PauseUntil(host, retryAfter);
+            budget.PauseUntil(host, now + retryAfter.WaitOf(response.Headers, limits, now));
         }
         return response;
     }

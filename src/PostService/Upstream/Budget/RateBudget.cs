@@ -1,7 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Threading.RateLimiting;
-using Microsoft.Extensions.Options;
-using PostService.Hydration;
 
 namespace PostService.Upstream.Budget;
 
@@ -11,65 +9,58 @@ namespace PostService.Upstream.Budget;
 /// through 429 or <c>RateLimit-*</c> headers that less is left.
 /// </summary>
 /// <remarks>
-/// On PostgreSQL the log is <see cref="AppViewCallLog"/>, shared by every replica on the database, so that together
-/// they stay within one budget; this process's own log then only feeds its statistics.
+/// Two kinds, chosen once at start: <see cref="LocalRateBudget"/> keeps the log in this process,
+/// <see cref="SharedRateBudget"/> in PostgreSQL for every replica on the database. What the AppView says (a pause, its
+/// own remaining count) and this process's own log (for statistics) live here, in both.
 /// A call is logged at its grant and moved to its completion when its lease is disposed: the AppView saw it
 /// somewhere in between, and a slow first call (connection set-up) must not let its successor one window later
 /// arrive less than a window after it.
-/// A wait the AppView imposed that is longer than <see cref="HydrationOptions.MaxRateLimitWaitSeconds"/> is not
+/// A wait the AppView imposed that is longer than <see cref="RateBudgetOptions.MaxRateLimitWaitSeconds"/> is not
 /// waited out: <see cref="RateLimiter.AcquireAsync"/> then returns a lease that is not acquired, with the wait as
 /// its <see cref="MetadataName.RetryAfter"/>, so the caller can reschedule instead of holding its work for an hour.
 /// </remarks>
-public sealed class RateBudget : RateLimiter
+public abstract class RateBudget : RateLimiter
 {
-    private readonly TimeProvider _time;
-    private readonly AppViewCallLog? _sharedLog;
-    private readonly string _replicaId;
-    private readonly ILogger<RateBudget>? _logger;
     private readonly List<CallMark> _calls = [];
-    private readonly Lock _lock = new();
-    private readonly TimeSpan _spacing;
     private readonly TimeSpan _longestServerWait;
     private DateTimeOffset _pausedUntil = DateTimeOffset.MinValue;
     private int? _serverRemaining;
     private DateTimeOffset _serverResetAt = DateTimeOffset.MinValue;
 
-    public RateBudget(IOptions<HydrationOptions> options, TimeProvider time, AppViewCallLog? sharedLog = null, ILogger<RateBudget>? logger = null)
+    protected RateBudget(RateBudgetOptions options, TimeProvider time)
     {
-        _time = time;
-        _sharedLog = sharedLog;
-        _replicaId = options.Value.ReplicaId;
-        _logger = logger;
-        Limit = options.Value.BudgetCalls;
-        Window = TimeSpan.FromSeconds(options.Value.BudgetWindowSeconds);
-        _longestServerWait = TimeSpan.FromSeconds(options.Value.MaxRateLimitWaitSeconds);
+        Time = time;
+        Limit = options.BudgetCalls;
+        Window = TimeSpan.FromSeconds(options.BudgetWindowSeconds);
+        _longestServerWait = TimeSpan.FromSeconds(options.MaxRateLimitWaitSeconds);
         // Calls reach the AppView with varying delay, so two calls granted exactly one window apart may arrive
         // closer together; 1% of the window (at least 100 ms) absorbs that.
-        _spacing = Window + TimeSpan.FromTicks(Math.Max(Window.Ticks / 100, TimeSpan.TicksPerMillisecond * 100));
+        Spacing = Window + TimeSpan.FromTicks(Math.Max(Window.Ticks / 100, TimeSpan.TicksPerMillisecond * 100));
     }
 
     public int Limit { get; }
 
     public TimeSpan Window { get; }
 
-    /// <summary>Calls granted within the last window.</summary>
+    /// <summary>Calls granted within the last window, by this process.</summary>
     public int UsedInWindow
     {
         get
         {
-            lock (_lock)
+            lock (Gate)
             {
-                Prune(_time.GetUtcNow());
+                Prune(Time.GetUtcNow());
                 return _calls.Count;
             }
         }
     }
 
+    /// <summary>Until when the AppView has asked this process (through a 429) to send nothing.</summary>
     public DateTimeOffset PausedUntil
     {
         get
         {
-            lock (_lock)
+            lock (Gate)
             {
                 return _pausedUntil;
             }
@@ -78,26 +69,31 @@ public sealed class RateBudget : RateLimiter
 
     public override TimeSpan? IdleDuration => null;
 
+    protected TimeProvider Time { get; }
+
+    /// <summary>How long a call counts after it finished: the window and a margin for arrival jitter.</summary>
+    protected TimeSpan Spacing { get; }
+
+    /// <summary>Guards this process's log and what the AppView said.</summary>
+    protected Lock Gate { get; } = new();
+
     /// <summary>The AppView answered 429: no call before <paramref name="until"/>.</summary>
     public void PauseUntil(DateTimeOffset until)
     {
-        lock (_lock)
+        lock (Gate)
         {
             if (until > _pausedUntil)
             {
                 _pausedUntil = until;
             }
         }
-        if (_sharedLog is not null)
-        {
-            ShareInBackground(token => _sharedLog.PauseUntilAsync(until, token), "pause");
-        }
+        OnPaused(until);
     }
 
     /// <summary>The AppView's own count: only <paramref name="remaining"/> calls are left until <paramref name="resetAt"/>.</summary>
     public void ObserveServerBudget(int remaining, DateTimeOffset resetAt)
     {
-        lock (_lock)
+        lock (Gate)
         {
             _serverRemaining = Math.Max(0, remaining);
             _serverResetAt = resetAt;
@@ -106,23 +102,10 @@ public sealed class RateBudget : RateLimiter
 
     public override RateLimiterStatistics GetStatistics()
     {
-        lock (_lock)
+        lock (Gate)
         {
-            Prune(_time.GetUtcNow());
+            Prune(Time.GetUtcNow());
             return new RateLimiterStatistics { CurrentAvailablePermits = Math.Max(0, Limit - _calls.Count) };
-        }
-    }
-
-    protected override RateLimitLease AttemptAcquireCore(int permitCount)
-    {
-        if (_sharedLog is not null)
-        {
-            // Only the shared log can grant, and asking it takes a round trip: callers must wait for AcquireAsync.
-            return Lease.Denied(TimeSpan.Zero);
-        }
-        lock (_lock)
-        {
-            return TryGrant(permitCount, out var wait) is { } granted ? granted : Lease.Denied(wait);
         }
     }
 
@@ -134,74 +117,52 @@ public sealed class RateBudget : RateLimiter
         }
         while (true)
         {
-            TimeSpan wait;
-            lock (_lock)
+            var decision = await DecideAsync(permitCount, cancellationToken);
+            if (decision.Lease is { } lease)
             {
-                if (_sharedLog is null)
-                {
-                    if (TryGrant(permitCount, out wait) is { } granted)
-                    {
-                        return granted;
-                    }
-                }
-                else
-                {
-                    wait = HeldBackBy(_time.GetUtcNow(), permitCount, countOwnCalls: false);
-                }
-                if (ServerOpensAt(permitCount) - _time.GetUtcNow() > _longestServerWait)
-                {
-                    return Lease.Denied(wait);
-                }
+                return lease;
             }
-            if (_sharedLog is not null && wait <= TimeSpan.Zero)
-            {
-                var shared = await _sharedLog.TryAcquireAsync(_replicaId, permitCount, Limit, _spacing, cancellationToken);
-                if (shared.Granted)
-                {
-                    lock (_lock)
-                    {
-                        return Grant(_time.GetUtcNow(), permitCount, shared.CallIds);
-                    }
-                }
-                wait = shared.Wait;
-            }
-            await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1), _time, cancellationToken);
+            await Task.Delay(decision.Wait > TimeSpan.Zero ? decision.Wait : TimeSpan.FromMilliseconds(1), Time, cancellationToken);
         }
     }
 
-    private Lease? TryGrant(int permitCount, out TimeSpan wait)
+    /// <summary>One look at the budget: a lease (granted, or refused for a long pause), or how long to wait before looking again.</summary>
+    protected abstract ValueTask<BudgetDecision> DecideAsync(int permitCount, CancellationToken cancellationToken);
+
+    /// <summary>How long this process's own log holds <paramref name="permitCount"/> calls back; called under <see cref="Gate"/>.</summary>
+    protected virtual TimeSpan OwnLogWait(DateTimeOffset now, int permitCount) => TimeSpan.Zero;
+
+    /// <summary>Tells others about a pause; the local budget has no one to tell.</summary>
+    protected virtual void OnPaused(DateTimeOffset until)
     {
-        var now = _time.GetUtcNow();
-        wait = HeldBackBy(now, permitCount, countOwnCalls: true);
-        return wait > TimeSpan.Zero ? null : Grant(now, permitCount, []);
     }
 
-    /// <summary>How long until <paramref name="permitCount"/> calls may start; zero when they may now.</summary>
-    private TimeSpan HeldBackBy(DateTimeOffset now, int permitCount, bool countOwnCalls)
+    /// <summary>
+    /// Under <see cref="Gate"/>: refused when the AppView's own limits hold calls back longer than we wait; otherwise
+    /// the wait until <paramref name="permitCount"/> calls may start (zero: now) by those limits and the own log.
+    /// </summary>
+    protected BudgetDecision Look(DateTimeOffset now, int permitCount)
     {
         Prune(now);
         if (now >= _serverResetAt)
         {
             _serverRemaining = null;
         }
-        var openAt = ServerOpensAt(permitCount);
-        if (now > openAt)
+        var serverOpensAt = ServerOpensAt(permitCount);
+        var openAt = serverOpensAt > now ? serverOpensAt : now;
+        var ownWait = OwnLogWait(now, permitCount);
+        if (now + ownWait > openAt)
         {
-            openAt = now;
+            openAt = now + ownWait;
         }
-        if (countOwnCalls && _calls.Count + permitCount > Limit)
-        {
-            // The oldest calls must leave the window first.
-            var freeingCall = _calls.Select(call => call.At).Order().ElementAt(_calls.Count + permitCount - Limit - 1) + _spacing;
-            if (freeingCall > openAt)
-            {
-                openAt = freeingCall;
-            }
-        }
-        return openAt > now ? openAt - now + TimeSpan.FromMilliseconds(1) : TimeSpan.Zero;
+        var wait = openAt > now ? openAt - now + TimeSpan.FromMilliseconds(1) : TimeSpan.Zero;
+        return serverOpensAt - now > _longestServerWait
+            ? new BudgetDecision(Lease.Denied(wait), wait)
+            : new BudgetDecision(null, wait);
     }
 
-    private Lease Grant(DateTimeOffset now, int permitCount, IReadOnlyList<long> sharedCallIds)
+    /// <summary>Under <see cref="Gate"/>: logs the calls; <paramref name="finished"/> runs once when their lease is disposed.</summary>
+    protected RateLimitLease Grant(DateTimeOffset now, int permitCount, Action? finished = null)
     {
         var marks = Enumerable.Range(0, permitCount).Select(_ => new CallMark(now)).ToArray();
         _calls.AddRange(marks);
@@ -209,59 +170,65 @@ public sealed class RateBudget : RateLimiter
         {
             _serverRemaining -= permitCount;
         }
-        return new Lease(this, marks, sharedCallIds, null);
+        return new Lease(this, marks, finished, null);
+    }
+
+    /// <summary>The lease of a call that may not start yet, with how long to wait.</summary>
+    protected static RateLimitLease Denied(TimeSpan retryAfter) => Lease.Denied(retryAfter);
+
+    /// <summary>Under <see cref="Gate"/>: how long until the oldest calls of this process's log leave the window and make room.</summary>
+    protected TimeSpan UntilOwnLogHasRoom(DateTimeOffset now, int permitCount)
+    {
+        var excess = _calls.Count + permitCount - Limit;
+        if (excess <= 0)
+        {
+            return TimeSpan.Zero;
+        }
+        var room = _calls.Select(call => call.At).Order().ElementAt(excess - 1) + Spacing;
+        return room > now ? room - now : TimeSpan.Zero;
     }
 
     /// <summary>When the AppView's own limits (a 429's pause, an exhausted <c>RateLimit-Remaining</c>) let a call through.</summary>
     private DateTimeOffset ServerOpensAt(int permitCount) =>
         _serverRemaining < permitCount && _serverResetAt > _pausedUntil ? _serverResetAt : _pausedUntil;
 
-    private void Prune(DateTimeOffset now) => _calls.RemoveAll(call => call.At + _spacing <= now);
+    private void Prune(DateTimeOffset now) => _calls.RemoveAll(call => call.At + Spacing <= now);
 
     /// <summary>The call is over: the AppView has seen it, at the latest now.</summary>
-    private void Complete(CallMark[] marks, IReadOnlyList<long> sharedCallIds)
+    private void Complete(CallMark[] marks, Action? finished)
     {
-        lock (_lock)
+        lock (Gate)
         {
-            var now = _time.GetUtcNow();
+            var now = Time.GetUtcNow();
             foreach (var mark in marks)
             {
                 mark.At = now;
             }
         }
-        if (_sharedLog is not null && sharedCallIds.Count > 0)
-        {
-            ShareInBackground(token => _sharedLog.FinishAsync(sharedCallIds, token), "finish");
-        }
+        finished?.Invoke();
     }
 
-    /// <summary>
-    /// Tells the shared log without holding up the caller (a lease is disposed synchronously). If it fails, the log
-    /// errs on the safe side: an unfinished call counts until it could have timed out, a missed pause costs a 429.
-    /// </summary>
-    private void ShareInBackground(Func<CancellationToken, Task> write, string what) =>
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await write(CancellationToken.None);
-            }
-            catch (Exception exception)
-            {
-                _logger?.LogWarning(exception, "Could not record a budget {What} in the shared call log", what);
-            }
-        });
+    /// <summary>A look at the budget: <see cref="Lease"/> is set when the answer is final, otherwise wait <see cref="Wait"/>.</summary>
+    protected readonly record struct BudgetDecision(RateLimitLease? Lease, TimeSpan Wait)
+    {
+        /// <summary>Nothing holds the calls back.</summary>
+        public bool MayGo => Lease is null && Wait <= TimeSpan.Zero;
+
+        public static BudgetDecision Granted(RateLimitLease lease) => new(lease, TimeSpan.Zero);
+
+        public static BudgetDecision WaitFor(TimeSpan wait) => new(null, wait);
+    }
 
     private sealed class CallMark(DateTimeOffset at)
     {
         public DateTimeOffset At { get; set; } = at;
     }
 
-    private sealed class Lease(RateBudget? budget, CallMark[] marks, IReadOnlyList<long> sharedCallIds, TimeSpan? retryAfter) : RateLimitLease
+    private sealed class Lease(RateBudget? budget, CallMark[] marks, Action? finished, TimeSpan? retryAfter) : RateLimitLease
     {
         private int _disposed;
 
-        public static Lease Denied(TimeSpan retryAfter) => new(null, [], [], retryAfter);
+        public static Lease Denied(TimeSpan retryAfter) => new(null, [], null, retryAfter);
 
         public override bool IsAcquired => budget is not null;
 
@@ -269,7 +236,7 @@ public sealed class RateBudget : RateLimiter
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
-                budget?.Complete(marks, sharedCallIds);
+                budget?.Complete(marks, finished);
             }
         }
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 
-namespace PostService.Upstream.AppView;
+namespace PostService.Upstream;
 
 /// <summary>The <c>RateLimit-*</c> headers of an AppView response.</summary>
 /// <param name="Reset">When the current window ends, as an absolute time.</param>
