@@ -1,7 +1,10 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using PostService.Atproto;
+using PostService.Backfill;
 using PostService.Cli;
+using PostService.Storage.Migrations;
 using PostService.Tests.Atproto;
 using PostService.Tests.Infrastructure;
 
@@ -68,6 +71,63 @@ public sealed class MalformedRepositoryTests : IAsyncLifetime
         Assert.Equal("failed", after.Status);
         Assert.StartsWith("malformed repository:", after.Error);
         Assert.Equal(records, after.Records);
+    }
+
+    /// <summary>
+    /// Mutated copies of a real repository (bytes flipped, cut short, garbage inserted, a slice repeated), each backfilled
+    /// over the last good one: every run ends in a job that is complete (with exactly its records stored) or failed with a
+    /// reason (with the last good records untouched); none throws or writes part of a repository.
+    /// </summary>
+    [Fact]
+    public async Task MutatedRepositoriesNeverCrashTheBackfillOrWritePartOfOne()
+    {
+        await using var services = CoreServices.For(_path, new Dictionary<string, string?> { ["PostService:Identity:PlcUrl"] = _server.BaseUrl });
+        await services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
+        var jobs = services.GetRequiredService<BackfillRepository>();
+        var backfiller = services.GetRequiredService<RepoBackfiller>();
+        async Task<(long Records, string Status, string? Error)> BackfillAsync(byte[] car)
+        {
+            _server.Answer("/xrpc/com.atproto.sync.getRepo", 200, car);
+            await jobs.EnqueueAsync(new BackfillRequest([_did], null, null, null, Refresh: true), DateTimeOffset.UtcNow, CancellationToken.None);
+            await backfiller.RunAsync([_did], new BackfillProgress(), CancellationToken.None);
+            return Stored();
+        }
+
+        var good = await BackfillAsync(_car);
+        Assert.Equal("complete", good.Status);
+        var random = new Random(20_260_101);
+        var outcomes = new Dictionary<string, int>();
+        for (var i = 0; i < 60; i++)
+        {
+            var mutated = Mutate(_car, random);
+            var (records, status, error) = await BackfillAsync(mutated);
+            outcomes[status] = outcomes.GetValueOrDefault(status) + 1;
+            if (status == "failed")
+            {
+                Assert.False(string.IsNullOrWhiteSpace(error));
+                Assert.Equal(good.Records, records);
+            }
+            else
+            {
+                Assert.Equal("complete", status);
+                await using var connection = new SqliteConnection($"Data Source={_path}");
+                Assert.Equal(connection.ExecuteScalar<long>("SELECT records FROM repo_backfill_jobs"), records);
+                good = (records, status, error);
+            }
+        }
+        Assert.True(outcomes.GetValueOrDefault("failed") >= 50, string.Join(", ", outcomes));
+    }
+
+    private static byte[] Mutate(byte[] car, Random random)
+    {
+        var at = random.Next(car.Length);
+        return random.Next(4) switch
+        {
+            0 => car.Select((b, i) => i == at ? (byte)(b ^ (1 << random.Next(8))) : b).ToArray(),
+            1 => car[..at],
+            2 => [.. car[..at], .. Enumerable.Range(0, random.Next(1, 64)).Select(_ => (byte)random.Next(256)), .. car[at..]],
+            _ => [.. car[..at], .. car[at..Math.Min(car.Length, at + random.Next(1, 200))], .. car[at..]],
+        };
     }
 
     [Fact]

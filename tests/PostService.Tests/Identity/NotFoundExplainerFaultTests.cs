@@ -39,16 +39,22 @@ public sealed class NotFoundExplainerFaultTests : IAsyncLifetime
         WithDocument().Answer("/xrpc/com.atproto.sync.getRepoStatus", 200, $$"""{"did":"{{Did}}","active":true}""");
 
     /// <summary>Explains <paramref name="uri"/>, stored as a not_found post, and returns the explanation and the row.</summary>
-    private async Task<(NotFoundExplanation Explanation, IDictionary<string, object?> Row)> ExplainAsync(string uri = Uri)
+    private async Task<(NotFoundExplanation Explanation, IDictionary<string, object?> Row)> ExplainAsync(
+        string uri = Uri, IDictionary<string, string?>? settings = null)
     {
         var database = Path.Combine(_directory, "posts.db");
-        await using var services = CoreServices.For(database, new Dictionary<string, string?>
+        var configured = new Dictionary<string, string?>
         {
             ["PostService:Identity:PlcUrl"] = _server.BaseUrl,
             ["PostService:Identity:AttemptTimeoutSeconds"] = "1",
             ["PostService:Identity:MaxRetries"] = "1",
             ["PostService:Identity:RetryBaseDelayMs"] = "1",
-        });
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            configured[key] = value;
+        }
+        await using var services = CoreServices.For(database, configured);
         await services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
         await using (var connection = new SqliteConnection($"Data Source={database}"))
         {
@@ -60,9 +66,9 @@ public sealed class NotFoundExplainerFaultTests : IAsyncLifetime
         return (Assert.Single(explanations), row);
     }
 
-    private async Task AssertUnknownAsync(string because, string uri = Uri)
+    private async Task AssertUnknownAsync(string because, string uri = Uri, IDictionary<string, string?>? settings = null)
     {
-        var (explanation, row) = await ExplainAsync(uri);
+        var (explanation, row) = await ExplainAsync(uri, settings);
         Assert.Equal(NotFoundReason.Unknown, explanation.Reason);
         Assert.Contains(because, explanation.Detail);
         Assert.Equal("unknown", row["not_found_reason"]);
@@ -142,6 +148,18 @@ public sealed class NotFoundExplainerFaultTests : IAsyncLifetime
         WithActiveAccount().Answer("/xrpc/com.atproto.repo.getRecord", 502, "Bad Gateway");
         await AssertUnknownAsync("HTTP 502");
         Assert.Equal(2, _server.Requests.Count(request => request.StartsWith("/xrpc/com.atproto.repo.getRecord", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task APdsWhoseBudgetIsSpentIsNotCalledAndTheReasonIsUnknownUntilLater()
+    {
+        WithActiveAccount().Answer("/xrpc/com.atproto.repo.getRecord", 200, Record);
+        await AssertUnknownAsync("call budget for the host exhausted", settings: new Dictionary<string, string?>
+        {
+            ["PostService:Identity:PdsBudgetCalls"] = "1",
+            ["PostService:Identity:MaxBudgetWaitSeconds"] = "0",
+        });
+        Assert.DoesNotContain(_server.Requests, request => request.StartsWith("/xrpc/com.atproto.repo.getRecord", StringComparison.Ordinal));
     }
 
     [Fact]
