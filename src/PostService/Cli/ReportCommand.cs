@@ -82,6 +82,13 @@ internal static class ReportCommand
         await environment.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"Coverage: {coverage.CoveragePct:F2}% ({Number(coverage.WithAuthor)} posts with an author, of those with a valid URI)"));
 
+        var reasons = new Table().AddColumn("not_found reason").AddColumn(new TableColumn("posts").RightAligned());
+        foreach (var (reason, count) in coverage.NotFoundByReason)
+        {
+            reasons.AddRow(reason, Number(count));
+        }
+        console.Write(reasons);
+
         await environment.Output.WriteLineAsync($"Failures per day (by last attempt), last {CoverageQueries.TrendDays} days:");
         var trend = new Table()
             .AddColumn("day").AddColumn(new TableColumn("not_found").RightAligned()).AddColumn(new TableColumn("error").RightAligned());
