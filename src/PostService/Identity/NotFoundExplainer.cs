@@ -15,6 +15,10 @@ public sealed class NotFoundExplainer(
 {
     private readonly IdentityOptions _options = options.Value;
 
+    // PDS hosts that did not answer moments ago: their other posts are not asked about (each would wait out the same
+    // timeouts while holding a hydration slot) until FailureCacheSeconds have passed.
+    private readonly TtlCache<string> _unreachableHosts = new(time);
+
     /// <summary>Explains and records why each of <paramref name="uris"/> (just marked <c>not_found</c>) was not returned.</summary>
     public Task<IReadOnlyList<NotFoundExplanation>> ExplainAsync(IReadOnlyList<string> uris, CancellationToken cancellationToken) =>
         ExplainAsync(uris.Select(uri => new UnexplainedPost(uri, 0)).ToList(), cancellationToken);
@@ -68,8 +72,16 @@ public sealed class NotFoundExplainer(
         }
         var pds = clients.Create<IPdsApi>(IPdsApi.ClientName, document.PdsEndpoint);
         var host = document.PdsEndpoint.Authority;
+        if (_unreachableHosts.TryGet(host, out var unreachableBefore))
+        {
+            return Unknown(uri, did, document.Handle, $"{host} did not answer moments ago ({unreachableBefore}); not asked again yet");
+        }
 
         var status = await Xrpc.CallAsync(() => pds.GetRepoStatusAsync(did, cancellationToken), cancellationToken);
+        if (status is XrpcResult.Unreachable { Reason: var noAnswer })
+        {
+            _unreachableHosts.Set(host, noAnswer, TimeSpan.FromSeconds(_options.FailureCacheSeconds));
+        }
         if (status is XrpcResult.Answered answered)
         {
             switch (PdsAnswers.ReadRepoStatus(answered.Body))

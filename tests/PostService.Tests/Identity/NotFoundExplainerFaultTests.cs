@@ -163,6 +163,28 @@ public sealed class NotFoundExplainerFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APdsThatDidNotAnswerIsNotAskedAboutItsOtherPostsForAWhile()
+    {
+        WithDocument().Answer("/xrpc/com.atproto.sync.getRepoStatus", 200, "{}", TimeSpan.FromSeconds(30));
+        await using var services = CoreServices.For(Path.Combine(_directory, "posts.db"), new Dictionary<string, string?>
+        {
+            ["PostService:Identity:PlcUrl"] = _server.BaseUrl,
+            ["PostService:Identity:AttemptTimeoutSeconds"] = "1",
+            ["PostService:Identity:MaxRetries"] = "0",
+            ["PostService:Identity:ExplainParallelism"] = "1",
+        });
+        await services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
+
+        var explanations = await services.GetRequiredService<NotFoundExplainer>().ExplainAsync(
+            [Uri, Uri.Replace("3k2la3b4c5d6e", "3k2la3b4c5d6f", StringComparison.Ordinal)], CancellationToken.None);
+
+        Assert.All(explanations, explanation => Assert.Equal(NotFoundReason.Unknown, explanation.Reason));
+        Assert.Contains("timed out", explanations[0].Detail);
+        Assert.Contains("did not answer moments ago", explanations[1].Detail);
+        Assert.Single(_server.Requests, request => request.StartsWith("/xrpc/com.atproto.sync.getRepoStatus", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AGetRecordAnswerThatIsNoPostIsAnUnknownReason()
     {
         WithActiveAccount().Answer("/xrpc/com.atproto.repo.getRecord", 200, "[1, 2, 3]");
