@@ -163,6 +163,16 @@ public sealed class NotFoundExplainerFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APdsThatSaysItsLimitIsReachedIsNotCalledAgainUntilItsReset()
+    {
+        WithActiveAccount().Answer("/xrpc/com.atproto.repo.getRecord", 200, Record)
+            .WithHeaders("/xrpc/com.atproto.sync.getRepoStatus", ("RateLimit-Limit", "3000"), ("RateLimit-Remaining", "0"), ("RateLimit-Reset", "120"));
+        await AssertUnknownAsync("call budget for the host exhausted (retry after 1",
+            settings: new Dictionary<string, string?> { ["PostService:Identity:MaxBudgetWaitSeconds"] = "0" });
+        Assert.DoesNotContain(_server.Requests, request => request.StartsWith("/xrpc/com.atproto.repo.getRecord", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task APdsThatDidNotAnswerIsNotAskedAboutItsOtherPostsForAWhile()
     {
         WithDocument().Answer("/xrpc/com.atproto.sync.getRepoStatus", 200, "{}", TimeSpan.FromSeconds(30));

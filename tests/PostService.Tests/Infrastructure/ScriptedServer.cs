@@ -5,7 +5,10 @@ using Microsoft.AspNetCore.Http;
 namespace PostService.Tests.Infrastructure;
 
 /// <summary>One scripted answer: a status and body, after an optional delay.</summary>
-public sealed record ScriptedAnswer(int Status, byte[] Body, TimeSpan Delay = default);
+public sealed record ScriptedAnswer(int Status, byte[] Body, TimeSpan Delay = default)
+{
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>
 /// A loopback HTTP server answering each path (without the query) as scripted, for faults the real network cannot show:
@@ -42,6 +45,13 @@ public sealed class ScriptedServer : IAsyncDisposable
         return this;
     }
 
+    /// <summary>The answer already scripted for <paramref name="path"/>, with these response headers too.</summary>
+    public ScriptedServer WithHeaders(string path, params (string Name, string Value)[] headers)
+    {
+        _answers[path] = _answers[path] with { Headers = headers.ToDictionary(header => header.Name, header => header.Value) };
+        return this;
+    }
+
     private async Task AnswerAsync(HttpContext context)
     {
         Requests.Enqueue(context.Request.Path + context.Request.QueryString);
@@ -59,6 +69,10 @@ public sealed class ScriptedServer : IAsyncDisposable
             return;
         }
         context.Response.StatusCode = answer.Status;
+        foreach (var (name, value) in answer.Headers)
+        {
+            context.Response.Headers[name] = value;
+        }
         context.Response.ContentType = "application/json";
         await context.Response.Body.WriteAsync(answer.Body, context.RequestAborted);
     }
