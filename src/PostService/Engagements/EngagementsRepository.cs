@@ -17,6 +17,9 @@ public sealed record Engagement
     /// <summary>The liked, reposted, quoted post, or the reply's parent.</summary>
     public required string PostUri { get; init; }
 
+    /// <summary>The URI the feed served it by: <see cref="PostUri"/>, or its handle-based form (whose <c>resolved_uri</c> it is).</summary>
+    public string? ServedUri { get; init; }
+
     /// <summary>The engagement record's <c>createdAt</c>.</summary>
     public string? EngagedAt { get; init; }
     public long? RequestId { get; init; }
@@ -35,14 +38,16 @@ public sealed record EngagementFilter(string? RequesterDid, string? Since, strin
 /// <summary>The engagement join over <c>repo_records</c> (backfilled) and what the feeds served (<c>feed_requests</c>, <c>feed_request_posts</c>).</summary>
 public sealed class EngagementsRepository(IDbConnectionFactory connections)
 {
-    // The serving is chosen per engagement by a correlated subquery (SQLite has no LATERAL): the served-URI index finds the
-    // post's servings, the requester and the time narrow them. Engagements without a createdAt cannot follow a serving.
+    // The serving (a feed_request_posts row) is chosen per engagement by a correlated subquery (SQLite has no LATERAL): the
+    // served-URI index finds the post's servings, by its URI or by a handle-based URI that resolved to it, and the requester
+    // and the time narrow them. Engagements without a createdAt cannot follow a serving.
     private const string SelectPage = """
         WITH e AS (
             SELECT r.did, r.uri, r.record_type, r.subject_uri, r.created_at,
-                   (SELECT fr.request_id FROM feed_request_posts frp JOIN feed_requests fr ON fr.request_id = frp.request_id
-                    WHERE frp.post_uri = r.subject_uri AND fr.requester_did = r.did AND fr.timestamp <= r.created_at
-                    ORDER BY fr.timestamp DESC, fr.request_id DESC LIMIT 1) AS request_id
+                   (SELECT frp.id FROM feed_request_posts frp JOIN feed_requests fr ON fr.request_id = frp.request_id
+                    WHERE (frp.post_uri = r.subject_uri OR frp.post_uri IN (SELECT p.post_uri FROM posts p WHERE p.resolved_uri = r.subject_uri))
+                      AND fr.requester_did = r.did AND fr.timestamp <= r.created_at
+                    ORDER BY fr.timestamp DESC, fr.request_id DESC LIMIT 1) AS serving_id
             FROM repo_records r
             WHERE r.record_type IN ('like', 'repost', 'reply', 'quote') AND r.subject_uri IS NOT NULL
               AND (@RequesterDid IS NULL OR r.did = @RequesterDid)
@@ -51,11 +56,12 @@ public sealed class EngagementsRepository(IDbConnectionFactory connections)
               AND (@AfterUri IS NULL OR r.uri > @AfterUri)
         )
         SELECT e.did AS requester_did, e.uri AS engagement_uri, e.record_type AS engagement_type, e.subject_uri AS post_uri,
-               ts_text(e.created_at) AS engaged_at, e.request_id, frp.post_index AS position, ts_text(fr.timestamp) AS served_at
+               frp.post_uri AS served_uri, ts_text(e.created_at) AS engaged_at, frp.request_id, frp.post_index AS position,
+               ts_text(fr.timestamp) AS served_at
         FROM e
-        LEFT JOIN feed_requests fr ON fr.request_id = e.request_id
-        LEFT JOIN feed_request_posts frp ON frp.request_id = e.request_id AND frp.post_uri = e.subject_uri
-        WHERE (e.request_id IS NOT NULL) = (@Served = 1)
+        LEFT JOIN feed_request_posts frp ON frp.id = e.serving_id
+        LEFT JOIN feed_requests fr ON fr.request_id = frp.request_id
+        WHERE (e.serving_id IS NOT NULL) = (@Served = 1)
         ORDER BY e.uri
         LIMIT @Limit
         """;

@@ -29,18 +29,29 @@ public abstract class EngagementsTests(DatabaseProvider provider)
         var (liked, _) = await network.CreatePostAsync(author.Did, "served twice, then liked and replied to");
         var (reposted, _) = await network.CreatePostAsync(author.Did, "served once, then reposted");
         var (quoted, _) = await network.CreatePostAsync(author.Did, "never served, quoted");
+        var (byHandle, _) = await network.CreatePostAsync(author.Did, "served by its handle-based URI, then liked");
+        var servedByHandle = byHandle.Replace(author.Did, author.Handle, StringComparison.Ordinal);
         var now = DateTimeOffset.UtcNow;
-        var first = new RetrievalBuilder().By(subscriber.Did).At(DbTime.ToText(now.AddHours(-2))).WithPost(reposted, 0).WithPost(liked, 3);
+        var first = new RetrievalBuilder().By(subscriber.Did).At(DbTime.ToText(now.AddHours(-2))).WithPost(reposted, 0).WithPost(liked, 3)
+            .WithPost(servedByHandle, 4);
         var second = new RetrievalBuilder().By(subscriber.Did).At(DbTime.ToText(now.AddHours(-1))).WithPost(liked, 5);
         var later = new RetrievalBuilder().By(subscriber.Did).At(DbTime.ToText(now.AddHours(1))).WithPost(liked, 7).WithPost(quoted, 1);
         var someoneElse = new RetrievalBuilder().By("did:plc:someoneelse").At(DbTime.ToText(now.AddHours(-1))).WithPost(quoted, 2);
         var (like, _) = await network.CreateRecordAsync("/like", new { by = subscriber.Did, uri = liked });
+        await network.CreateRecordAsync("/like", new { by = subscriber.Did, uri = byHandle });
         await network.CreateRecordAsync("/repost", new { by = subscriber.Did, uri = reposted });
         await network.CreateRecordAsync("/post", new { by = subscriber.Did, text = "a reply", replyTo = liked });
         await network.CreateRecordAsync("/post", new { by = subscriber.Did, text = "a quote", quote = quoted });
 
-        using var service = new PostServiceFactory(new Dictionary<string, string?> { ["PostService:Identity:PlcUrl"] = network.PlcUrl }, provider: provider);
+        // Hydrating, so that the handle-based URI is resolved (resolved_uri) and its serving found by the DID form.
+        using var service = HydratingService.Start(network.AppViewUrl, new Dictionary<string, string?>
+        {
+            ["PostService:Identity:PlcUrl"] = network.PlcUrl,
+            ["PostService:AppView:AttemptTimeoutSeconds"] = "15",
+        }, provider: provider);
         (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(first, second, later, someoneElse))).EnsureSuccessStatusCode();
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE resolved_uri = @byHandle", new { byHandle }) == 1,
+            "the handle-based URI is resolved", TimeSpan.FromSeconds(60));
         var client = service.CreateClient();
         (await client.PostAsJsonAsync("/backfill/repos", new { dids = new[] { subscriber.Did } })).EnsureSuccessStatusCode();
         await Eventually.TrueAsync(() => client.GetStringAsync("/backfill/repos/" + subscriber.Did).GetAwaiter().GetResult().Contains("\"complete\""),
@@ -48,9 +59,12 @@ public abstract class EngagementsTests(DatabaseProvider provider)
 
         var served = (await (await client.GetAsync($"/engagements?requester_did={subscriber.Did}")).AssertOkJsonAsync()).GetProperty("items");
         Assert.Equal(
-            new[] { $"like {liked} {second.Id} 5", $"reply {liked} {second.Id} 5", $"repost {reposted} {first.Id} 0" }.Order(StringComparer.Ordinal),
+            new[] { $"like {liked} {second.Id} 5", $"reply {liked} {second.Id} 5", $"repost {reposted} {first.Id} 0", $"like {byHandle} {first.Id} 4" }
+                .Order(StringComparer.Ordinal),
             served.EnumerateArray().Select(Row).Order(StringComparer.Ordinal));
+        Assert.Equal(servedByHandle, served.EnumerateArray().Single(row => row.GetProperty("post_uri").GetString() == byHandle).GetProperty("served_uri").GetString());
         var likeRow = served.EnumerateArray().Single(row => row.GetProperty("engagement_uri").GetString() == like);
+        Assert.Equal(liked, likeRow.GetProperty("served_uri").GetString());
         Assert.True(likeRow.GetProperty("served").GetBoolean());
         Assert.Equal(subscriber.Did, likeRow.GetProperty("requester_did").GetString());
         var seconds = likeRow.GetProperty("seconds_after_served").GetDouble();

@@ -82,6 +82,7 @@ public sealed class M009_IdentityAndRepositories(SqlDialect dialect) : IMigratio
     // Coverage counts not_found posts by reason, and the retry of unknown reasons finds its rows, without a scan of posts.
     private const string CreateIndexes = """
         CREATE INDEX IF NOT EXISTS idx_posts_not_found_reason ON posts(not_found_reason, next_attempt_at) WHERE hydration_status = 'not_found';
+        CREATE INDEX IF NOT EXISTS idx_posts_resolved_uri ON posts(resolved_uri) WHERE resolved_uri IS NOT NULL;
         CREATE INDEX IF NOT EXISTS idx_repo_backfill_jobs_status ON repo_backfill_jobs(status, did);
         CREATE INDEX IF NOT EXISTS idx_repo_records_did ON repo_records(did, created_at);
         CREATE INDEX IF NOT EXISTS idx_repo_records_subject ON repo_records(subject_uri) WHERE subject_uri IS NOT NULL;
