@@ -1,6 +1,8 @@
+using PostService.Backfill;
 using PostService.Cli;
 using PostService.Dashboard;
 using PostService.Exports;
+using PostService.Engagements;
 using PostService.FeedRequests;
 using PostService.Hosting;
 using PostService.Hydration;
@@ -25,6 +27,8 @@ static async Task<int> ServeAsync(string[] args)
     app.MapFeedRequestsEndpoints();
     app.MapPostsEndpoints();
     app.MapHydrationEndpoints();
+    app.MapBackfillEndpoints();
+    app.MapEngagementsEndpoints();
     app.MapDashboardEndpoints();
     app.MapExports();
     app.MapTelemetry();

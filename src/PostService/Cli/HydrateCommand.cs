@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using PostService.Hydration;
 using PostService.Storage;
 using PostService.Storage.Migrations;
@@ -47,14 +46,7 @@ internal static class HydrateCommand
 
     private static async Task<int> RunAsync(string? database, RunSpec spec, CliEnvironment environment, CancellationToken cancellationToken)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        void Stop(PosixSignalContext signal)
-        {
-            signal.Cancel = true;
-            stop.Cancel();
-        }
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var stop = new StopSignals(cancellationToken);
 
         using var host = CliHost.Build(database, environment);
         var store = database ?? host.Services.GetRequiredService<IDbConnectionFactory>().Description;

@@ -27,6 +27,7 @@ public static class PostServiceCli
             CopyCommand.Create(environment),
             ExportCommand.Create(environment),
             HealthcheckCommand.Create(environment),
+            BackfillReposCommand.Create(environment),
         };
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction(parse => parse.UnmatchedTokens is [var first, ..] && !first.StartsWith('-')
@@ -79,7 +80,7 @@ public static class PostServiceCli
 
     private static async Task<int> UnknownVerbAsync(string verb, CliEnvironment environment)
     {
-        await environment.Error.WriteLineAsync($"error: unknown command '{verb}'; see --help for serve, migrate, hydrate, report, copy, export and healthcheck.");
+        await environment.Error.WriteLineAsync($"error: unknown command '{verb}'; see --help for serve, migrate, hydrate, report, copy, export, healthcheck and backfill-repos.");
         return ExitCodes.Failed;
     }
 }

@@ -44,13 +44,10 @@ public static class FeedRequestsEndpoints
         string? cursor,
         CancellationToken cancellationToken)
     {
-        if (Query.CheckLimit(limit, PostsEndpoints.DefaultPageSize, PostsEndpoints.MaxPageSize) is not { } pageSize)
+        if (Query.CheckPageAndWindow(limit, PostsEndpoints.DefaultPageSize, PostsEndpoints.MaxPageSize, since, until,
+                out var pageSize, out var sinceText, out var untilText) is { } invalid)
         {
-            return Query.Invalid($"limit must be between 1 and {PostsEndpoints.MaxPageSize}.");
-        }
-        if (!DbTime.TryNormalize(since, out var sinceText) || !DbTime.TryNormalize(until, out var untilText))
-        {
-            return Query.Invalid("since and until must be ISO-8601 dates or date-times.");
+            return invalid;
         }
         if (!Cursor.TryDecode(cursor, out var afterKey) || (afterKey is not null && !long.TryParse(afterKey, CultureInfo.InvariantCulture, out _)))
         {
@@ -62,3 +59,4 @@ public static class FeedRequestsEndpoints
         return TypedResults.Ok(new Page<FeedRequestSummary>(items, next));
     }
 }
+

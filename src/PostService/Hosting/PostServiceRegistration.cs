@@ -4,8 +4,11 @@ using Dapper;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
+using PostService.Backfill;
+using PostService.Engagements;
 using PostService.FeedRequests;
 using PostService.Hydration;
+using PostService.Identity;
 using PostService.Ingestion;
 using PostService.Posts;
 using PostService.Security;
@@ -38,6 +41,7 @@ public static class PostServiceRegistration
         }
         builder.Services.AddPostServiceCore(builder.Configuration);
         builder.Services.AddHydrationWorker(builder.Configuration);
+        builder.Services.AddRepoBackfillWorker(builder.Configuration);
         builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section));
         builder.Services.AddIngestion(builder.Configuration);
         builder.Services.AddOptions<ShutdownOptions>().Bind(builder.Configuration.GetSection(ShutdownOptions.Section))
@@ -91,6 +95,9 @@ public static class PostServiceRegistration
         services.AddSingleton<HydrationEngine>();
         services.AddSingleton<HydrationCoordinator>();
         services.AddAppViewClient(configuration);
+        services.AddIdentity(configuration);
+        services.AddRepoBackfill(configuration);
+        services.AddSingleton<EngagementsRepository>();
         // One name per process in the claims and the shared call log, also when none is configured.
         services.AddOptions<RateBudgetOptions>().Configure<IOptions<HydrationOptions>>((budget, hydration) => budget.ReplicaId = hydration.Value.ReplicaId);
         return services;
@@ -102,6 +109,7 @@ public static class PostServiceRegistration
         if (configuration.GetSection(HydrationOptions.Section).GetValue(nameof(HydrationOptions.Enabled), true))
         {
             services.AddHostedService<HydrationWorker>();
+            services.AddNotFoundRetryWorker();
         }
         return services;
     }

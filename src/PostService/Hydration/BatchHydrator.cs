@@ -1,3 +1,4 @@
+using PostService.Identity;
 using PostService.Upstream.AppView;
 
 namespace PostService.Hydration;
@@ -8,6 +9,7 @@ namespace PostService.Hydration;
 /// </summary>
 public sealed class BatchHydrator(
     IServiceScopeFactory scopes,
+    HandleUriResolver handles,
     OutcomeWriter outcomes,
     OutageDetector outage,
     AppViewPause pause,
@@ -15,23 +17,23 @@ public sealed class BatchHydrator(
     TimeProvider time,
     ILogger<BatchHydrator> logger)
 {
-    private const string HandleAuthority = "handle-based at-URI: getPosts needs the author's DID; resolve the handle first";
-
     public async Task HydrateAsync(HydrationRun run, IReadOnlyList<string> uris, CancellationToken cancellationToken)
     {
         try
         {
+            // getPosts needs the author's DID: handle URIs are asked for in their DID form and recorded under the served URI.
             var byHandle = uris.Where(uri => !uri.StartsWith("at://did:", StringComparison.Ordinal)).ToList();
-            if (byHandle.Count > 0)
+            var resolved = await handles.ResolveAsync(byHandle, cancellationToken);
+            foreach (var unresolved in resolved.Failures.GroupBy(failure => failure.Reason))
             {
-                await outcomes.RecordFailureAsync(run, byHandle, HandleAuthority, FailureKind.Permanent, cancellationToken);
+                await outcomes.RecordFailureAsync(run, unresolved.Select(failure => failure.Uri).ToList(), unresolved.Key, FailureKind.Transient, cancellationToken);
             }
-            var byDid = uris.Except(byHandle).ToList();
-            if (byDid.Count > 0)
+            var fetched = uris.Except(byHandle).Concat(resolved.DidForms.Keys).ToList();
+            if (fetched.Count > 0)
             {
                 // Resolved for this batch only: the typed client's HTTP handler is rotated by the factory, not held for life.
                 await using var scope = scopes.CreateAsyncScope();
-                await FetchAsync(scope.ServiceProvider.GetRequiredService<IAppViewClient>(), run, byDid, cancellationToken);
+                await FetchAsync(scope.ServiceProvider.GetRequiredService<IAppViewClient>(), run, fetched, resolved.DidForms, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -46,17 +48,18 @@ public sealed class BatchHydrator(
         }
     }
 
-    private async Task FetchAsync(IAppViewClient appView, HydrationRun run, IReadOnlyList<string> uris, CancellationToken cancellationToken)
+    private async Task FetchAsync(
+        IAppViewClient appView, HydrationRun run, IReadOnlyList<string> uris, IReadOnlyDictionary<string, string> didForms, CancellationToken cancellationToken)
     {
         while (true)
         {
             var started = time.GetTimestamp();
-            var result = await appView.GetPostsAsync(uris, cancellationToken);
+            var result = await appView.GetPostsAsync(uris.Select(uri => didForms.GetValueOrDefault(uri, uri)).ToList(), cancellationToken);
             Count(run, uris, result, time.GetElapsedTime(started));
             switch (result)
             {
                 case GetPostsResult.Success success:
-                    await outcomes.RecordAnswerAsync(run, uris, success.PostsByUri, cancellationToken);
+                    await outcomes.RecordAnswerAsync(run, uris, didForms, success.PostsByUri, cancellationToken);
                     return;
                 case GetPostsResult.RateLimited:
                     // Never a failure of the posts: the client has paused the budget as told; send the batch again.
@@ -70,8 +73,8 @@ public sealed class BatchHydrator(
                 case GetPostsResult.BadRequest or GetPostsResult.Failed { StatusCode: >= 500 } when uris.Count > 1:
                     // One bad URI must not cost the others: isolate it by halving.
                     var half = uris.Count / 2;
-                    await FetchAsync(appView, run, uris.Take(half).ToList(), cancellationToken);
-                    await FetchAsync(appView, run, uris.Skip(half).ToList(), cancellationToken);
+                    await FetchAsync(appView, run, uris.Take(half).ToList(), didForms, cancellationToken);
+                    await FetchAsync(appView, run, uris.Skip(half).ToList(), didForms, cancellationToken);
                     return;
                 case GetPostsResult.BadRequest rejected:
                     await outcomes.RecordFailureAsync(run, uris, $"AppView rejected the URI: {rejected.Message}", FailureKind.Permanent, cancellationToken);

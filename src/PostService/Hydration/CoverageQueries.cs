@@ -1,4 +1,5 @@
 using Dapper;
+using PostService.Identity;
 using PostService.Posts;
 using PostService.Storage;
 
@@ -24,6 +25,16 @@ public sealed class CoverageQueries(IDbConnectionFactory connections, IPostCount
         GROUP BY day
         ORDER BY day
         """;
+
+    // Served by the partial index on not_found posts' reasons; a post not yet asked about counts as unexplained.
+    private const string NotFoundByReason = """
+        SELECT coalesce(not_found_reason, 'unexplained') AS Reason, count(*) AS Posts
+        FROM posts WHERE hydration_status = 'not_found'
+        GROUP BY coalesce(not_found_reason, 'unexplained')
+        """;
+
+    /// <summary>The key of <c>not_found</c> posts whose PDS has not been asked yet, in <see cref="HydrationCoverage.NotFoundByReason"/>.</summary>
+    public const string Unexplained = "unexplained";
 
     // A post counts in the minute of its latest successful hydration.
     private const string OkPerMinute = """
@@ -55,10 +66,17 @@ public sealed class CoverageQueries(IDbConnectionFactory connections, IPostCount
                 new CommandDefinition(FailureTrend, new { Since = since }, cancellationToken: cancellationToken)))
             .Select(day => new FailureTrendDay(day.Day, day.NotFound, day.Error)).ToList();
 
+        var reasons = NotFoundReason.All.Append(Unexplained).ToDictionary(reason => reason, _ => 0L);
+        foreach (var (reason, posts) in await connection.QueryAsync<(string Reason, long Posts)>(
+            new CommandDefinition(NotFoundByReason, cancellationToken: cancellationToken)))
+        {
+            reasons[reason] = posts;
+        }
+
         var total = byStatus.Values.Sum();
         var valid = total - byStatus[HydrationStatus.Invalid];
         var pct = valid == 0 ? 0 : Math.Round(100.0 * withAuthor / valid, 2);
-        return new HydrationCoverage(total, byStatus, withAuthor, pct, trend);
+        return new HydrationCoverage(total, byStatus, withAuthor, pct, trend, reasons);
     }
 
     /// <summary>Posts hydrated ok per UTC minute, over the <paramref name="hours"/> hours that end with the current minute.</summary>

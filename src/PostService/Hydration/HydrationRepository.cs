@@ -88,14 +88,14 @@ public sealed class HydrationRepository(IDbConnectionFactory connections)
             created_at = to_ts(@CreatedAt), text = @Text, langs = to_json_doc(@Langs), reply_parent_uri = @ReplyParentUri,
             reply_root_uri = @ReplyRootUri, embed_type = @EmbedType, like_count = @LikeCount, repost_count = @RepostCount,
             reply_count = @ReplyCount, quote_count = @QuoteCount, last_hydrated_at = to_ts(@HydratedAt),
-            hydration_status = 'ok', hydration_error = NULL, attempts = 0, next_attempt_at = NULL, metadata_source = 'appview',
+            hydration_status = 'ok', hydration_error = NULL, attempts = 0, next_attempt_at = NULL, metadata_source = 'appview', not_found_reason = NULL,
             claimed_by = NULL, claimed_until = NULL
         WHERE post_uri = @PostUri
         """;
 
     private const string MarkFailed = """
         UPDATE posts SET hydration_status = @Status, hydration_error = @Error, attempts = @Attempts,
-            next_attempt_at = to_ts(@NextAttemptAt), last_hydrated_at = to_ts(@HydratedAt), claimed_by = NULL, claimed_until = NULL
+            next_attempt_at = to_ts(@NextAttemptAt), last_hydrated_at = to_ts(@HydratedAt), not_found_reason = NULL, claimed_by = NULL, claimed_until = NULL
         WHERE post_uri = @PostUri
         """;
 

@@ -29,7 +29,8 @@ public sealed record HydrationCoverage(
     IReadOnlyDictionary<string, long> ByStatus,
     long WithAuthor,
     double CoveragePct,
-    IReadOnlyList<FailureTrendDay> FailureTrend);
+    IReadOnlyList<FailureTrendDay> FailureTrend,
+    IReadOnlyDictionary<string, long> NotFoundByReason);
 
 /// <summary>Failures recorded on one UTC day (by <c>last_hydrated_at</c>).</summary>
 public sealed record FailureTrendDay(string Day, long NotFound, long Error);

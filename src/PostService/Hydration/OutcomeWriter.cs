@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PostService.Identity;
 using PostService.Posts;
 using PostService.Storage;
 using PostService.Upstream.AppView;
@@ -6,21 +7,25 @@ using PostService.Upstream.AppView;
 namespace PostService.Hydration;
 
 /// <summary>Writes what a call found out about its posts, and counts it.</summary>
-public sealed class OutcomeWriter(HydrationRepository posts, RetrySchedule schedule, HydrationMetrics metrics, TimeProvider time)
+public sealed class OutcomeWriter(HydrationRepository posts, NotFoundExplainer explainer, RetrySchedule schedule, HydrationMetrics metrics, TimeProvider time)
 {
     private const string NotReturned = "not returned by the AppView: deleted, taken down, or hidden from this viewer";
     private const int MaxErrorLength = 1_000;
 
-    /// <summary>The posts the AppView returned are <c>ok</c>; those it left out are <c>not_found</c>.</summary>
+    /// <summary>
+    /// The posts the AppView returned are <c>ok</c>; those it left out are <c>not_found</c>, with the reason their PDS gives.
+    /// A URI served by handle was asked for in its DID form (<paramref name="didForms"/>) and is recorded under the served URI.
+    /// </summary>
     public async Task RecordAnswerAsync(
-        HydrationRun run, IReadOnlyList<string> uris, IReadOnlyDictionary<string, HydratedPost> found, CancellationToken cancellationToken)
+        HydrationRun run, IReadOnlyList<string> uris, IReadOnlyDictionary<string, string> didForms, IReadOnlyDictionary<string, HydratedPost> found,
+        CancellationToken cancellationToken)
     {
         var now = DbTime.ToText(time.GetUtcNow());
         var hydrated = new List<PostMetadata>();
         var missing = new List<PostFailure>();
         foreach (var uri in uris)
         {
-            if (found.TryGetValue(uri, out var post))
+            if (found.TryGetValue(didForms.GetValueOrDefault(uri, uri), out var post))
             {
                 hydrated.Add(new PostMetadata(uri, post.Cid, post.AuthorDid, post.AuthorHandle, NormalizedTime(post.IndexedAt), NormalizedTime(post.CreatedAt), post.Text,
                     post.Langs is null ? null : JsonSerializer.Serialize(post.Langs), post.ReplyParentUri, post.ReplyRootUri, post.EmbedType,
@@ -32,6 +37,8 @@ public sealed class OutcomeWriter(HydrationRepository posts, RetrySchedule sched
             }
         }
         await posts.RecordAsync(hydrated, missing, cancellationToken);
+        // The row is settled as not_found; why (deleted, hidden, account status) is the author's PDS's to say.
+        await explainer.ExplainAsync(missing.ConvertAll(post => post.PostUri), cancellationToken);
         metrics.Count(run, HydrationCount.Hydrated, hydrated.Count);
         metrics.Count(run, HydrationCount.NotFound, missing.Count);
     }

@@ -35,6 +35,16 @@ public sealed class PostRecord
     public long Attempts { get; init; }
     public string? NextAttemptAt { get; init; }
 
-    /// <summary><c>appview</c> when fetched by this service, <c>legacy</c> when taken from an older file's author columns.</summary>
+    /// <summary>
+    /// <c>appview</c> when fetched by this service, <c>pds</c> when read from the author's PDS (a hidden post), <c>legacy</c>
+    /// when taken from an older file's author columns.
+    /// </summary>
     public string? MetadataSource { get; init; }
+
+    /// <summary>For a <c>not_found</c> post, why, as its author's PDS says: <c>deleted</c>, <c>hidden</c>, <c>account_deactivated</c>,
+    /// <c>account_takendown</c>, <c>account_suspended</c>, <c>account_deleted</c> or <c>unknown</c>; null until asked.</summary>
+    public string? NotFoundReason { get; init; }
+
+    /// <summary>For a handle-based URI, its DID form, which was hydrated.</summary>
+    public string? ResolvedUri { get; init; }
 }

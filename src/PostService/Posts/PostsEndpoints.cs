@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using PostService.Atproto;
 using PostService.Http;
+using PostService.Identity;
 using PostService.Security;
 using PostService.Storage;
 
@@ -17,7 +18,7 @@ public static class PostsEndpoints
         var group = routes.MapGroup("/posts").WithTags("Posts").WithApiAccess(ApiAccess.Read);
         group.MapGet("/", ListPosts)
             .WithName("ListPosts")
-            .WithSummary("A page of posts, optionally by author DID and hydration status")
+            .WithSummary("A page of posts, optionally by author DID, hydration status and why a post was not found")
             .WithDescription("Keyset pagination in post URI order: pass next_cursor back as cursor until it is null.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/{**uri}", GetPost)
@@ -49,6 +50,7 @@ public static class PostsEndpoints
         PostsRepository posts,
         [FromQuery(Name = "author_did")] string? authorDid,
         string? status,
+        [FromQuery(Name = "not_found_reason")] string? notFoundReason,
         int? limit,
         string? cursor,
         CancellationToken cancellationToken)
@@ -56,6 +58,10 @@ public static class PostsEndpoints
         if (status is not null && !HydrationStatus.All.Contains(status))
         {
             return Query.Invalid($"status must be one of {string.Join(", ", HydrationStatus.All)}.");
+        }
+        if (notFoundReason is not null && !NotFoundReason.All.Contains(notFoundReason))
+        {
+            return Query.Invalid($"not_found_reason must be one of {string.Join(", ", NotFoundReason.All)}.");
         }
         if (Query.CheckLimit(limit, DefaultPageSize, MaxPageSize) is not { } pageSize)
         {
@@ -65,7 +71,7 @@ public static class PostsEndpoints
         {
             return Query.Invalid("cursor is not one this service issued.");
         }
-        var items = await posts.ListAsync(new PostFilter(authorDid, status, pageSize, afterUri), cancellationToken);
+        var items = await posts.ListAsync(new PostFilter(authorDid, status, notFoundReason, pageSize, afterUri), cancellationToken);
         var next = items.Count == pageSize ? Cursor.Encode(items[^1].PostUri) : null;
         return TypedResults.Ok(new Page<PostRecord>(items, next));
     }

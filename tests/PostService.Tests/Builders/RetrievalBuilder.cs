@@ -84,5 +84,16 @@ public sealed class RetrievalBuilder
         return retrieval;
     }
 
+    /// <summary>One retrieval serving <paramref name="uris"/> at positions 0, 1, ...</summary>
+    public static RetrievalBuilder Serving(params string[] uris)
+    {
+        var retrieval = new RetrievalBuilder();
+        for (var i = 0; i < uris.Length; i++)
+        {
+            retrieval.WithPost(uris[i], i);
+        }
+        return retrieval;
+    }
+
     public static object Batch(params RetrievalBuilder[] retrievals) => new { retrievals = retrievals.Select(r => r.Build()).ToArray() };
 }

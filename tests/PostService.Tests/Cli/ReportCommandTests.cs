@@ -28,6 +28,8 @@ public sealed class ReportCommandTests : IDisposable
         Assert.Matches(@"pending\W+1\W", result.Output);
         Assert.Matches(@"not_found\W+1\W", result.Output);
         Assert.Matches(@"total\W+5\W", result.Output);
+        // The legacy not_found post was never asked about: its reason is unexplained.
+        Assert.Matches(@"unexplained\W+1\W", result.Output);
         Assert.Contains("Coverage: 40.00% (2 posts with an author, of those with a valid URI)", result.Output);
         Assert.Contains("Failures per day (by last attempt), last 30 days:", result.Output);
     }
@@ -45,6 +47,7 @@ public sealed class ReportCommandTests : IDisposable
         Assert.Equal(1, report.GetProperty("by_status").GetProperty("error").GetInt64());
         Assert.Equal(40, report.GetProperty("coverage_pct").GetDouble());
         Assert.Equal(JsonValueKind.Array, report.GetProperty("failure_trend").ValueKind);
+        Assert.Equal(1, report.GetProperty("not_found_by_reason").GetProperty("unexplained").GetInt64());
     }
 
     [Fact]

@@ -56,6 +56,11 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
             Assert.True(expected > 0, $"the test data has {status} posts");
             await Expect(page.Locator($"#status-table tr[data-status='{status}'] td.count")).ToHaveTextAsync(Count(expected));
         }
+        // Not yet asked of any PDS here (the fake AppView's authors have none): every not_found post is unexplained.
+        await Expect(page.Locator("#reason-table tr[data-reason='unexplained'] td.count")).ToHaveTextAsync(
+            Count(coverage.GetProperty("not_found_by_reason").GetProperty("unexplained").GetInt64()));
+        Assert.Equal(coverage.GetProperty("by_status").GetProperty("not_found").GetInt64(),
+            coverage.GetProperty("not_found_by_reason").GetProperty("unexplained").GetInt64());
         var today = coverage.GetProperty("failure_trend").EnumerateArray().Last();
         var todayRow = page.Locator("#trend-table tbody tr").First;
         await Expect(todayRow).ToHaveTextAsync(today.GetProperty("day").GetString()! + Count(today.GetProperty("not_found").GetInt64())

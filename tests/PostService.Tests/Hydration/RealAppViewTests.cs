@@ -21,15 +21,8 @@ public sealed class RealAppViewTests
     private static PostServiceFactory StartService() =>
         HydratingService.Start(Network.AppViewUrl, new Dictionary<string, string?> { ["PostService:AppView:AttemptTimeoutSeconds"] = "15" });
 
-    private static async Task IngestAsync(PostServiceFactory service, params string[] uris)
-    {
-        var retrieval = new RetrievalBuilder();
-        for (var i = 0; i < uris.Length; i++)
-        {
-            retrieval.WithPost(uris[i], i);
-        }
-        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrieval))).EnsureSuccessStatusCode();
-    }
+    private static async Task IngestAsync(PostServiceFactory service, params string[] uris) =>
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(RetrievalBuilder.Serving(uris)))).EnsureSuccessStatusCode();
 
     private static IDictionary<string, object?> Stored(PostServiceFactory service, string uri)
     {

@@ -36,7 +36,7 @@ public sealed partial class FakeAppView : IAsyncDisposable
 
     private const string ParamsError = "Invalid app.bsky.feed.getPosts params: ";
 
-    private readonly WebApplication _app;
+    private WebApplication _app = null!;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly ConcurrentDictionary<string, string> _postViewsByUri = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _handlesByDid = new(StringComparer.Ordinal);
@@ -49,7 +49,9 @@ public sealed partial class FakeAppView : IAsyncDisposable
     private int _postCounter;
     private int _authorCounter;
 
-    private FakeAppView(WebApplication app) => _app = app;
+    private FakeAppView()
+    {
+    }
 
     /// <summary>e.g. <c>http://127.0.0.1:41234</c>, without a trailing slash.</summary>
     public string BaseUrl { get; private set; } = "";
@@ -66,18 +68,9 @@ public sealed partial class FakeAppView : IAsyncDisposable
 
     public static async Task<FakeAppView> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
-
-        var fake = new FakeAppView(builder.Build());
-        fake._app.MapGet("/xrpc/app.bsky.feed.getPosts", fake.HandleGetPostsAsync);
-        await fake._app.StartAsync();
-
-        var address = fake._app.Services.GetRequiredService<IServer>()
-            .Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        fake.BaseUrl = address.TrimEnd('/');
+        var fake = new FakeAppView();
+        (fake._app, fake.BaseUrl) = await LoopbackServer.StartAsync(
+            app => app.MapGet("/xrpc/app.bsky.feed.getPosts", fake.HandleGetPostsAsync), TimeSpan.FromSeconds(5));
         return fake;
     }
 

@@ -20,6 +20,8 @@ public static class HydratingService
             ["PostService:AppView:RetryBaseDelayMs"] = "5",
             ["PostService:AppView:MaxRetries"] = "2",
             ["PostService:AppView:AttemptTimeoutSeconds"] = "2",
+            // Fake AppView posts have fake DIDs: no PDS to ask why one is missing (the Identity tests turn it on).
+            ["PostService:Identity:ExplainNotFound"] = "false",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Xunit.Sdk;
 
 namespace PostService.Tests.Infrastructure;
 
@@ -29,6 +30,8 @@ public sealed class RealAppViewNetwork
             account => new Account(account.Value.GetProperty("did").GetString()!, account.Value.GetProperty("handle").GetString()!));
         Posts = json.GetProperty("posts").EnumerateObject().ToDictionary(post => post.Name, post => post.Value.GetString()!);
         DeletedPost = json.GetProperty("deletedPost").GetString()!;
+        PlcUrl = json.GetProperty("plcUrl").GetString()!.TrimEnd('/');
+        PdsUrl = json.GetProperty("pdsUrl").GetString()!.TrimEnd('/');
     }
 
     /// <summary>The network, or null when it is not up (then <see cref="SkipReason"/> says why).</summary>
@@ -50,6 +53,12 @@ public sealed class RealAppViewNetwork
 
     public string ControlUrl { get; }
 
+    /// <summary>The PLC directory: <c>GET {PlcUrl}/{did}</c> is the DID document.</summary>
+    public string PlcUrl { get; }
+
+    /// <summary>The PDS every account of the network lives on.</summary>
+    public string PdsUrl { get; }
+
     /// <summary>The seeded accounts by name (<c>alice</c>, <c>bob</c>) with their handles at start.</summary>
     public IReadOnlyDictionary<string, Account> Accounts { get; }
 
@@ -67,6 +76,57 @@ public sealed class RealAppViewNetwork
     }
 
     public Task DeletePostAsync(string uri) => ControlAsync("/delete", new { uri });
+
+    /// <summary>
+    /// Creates a record through the control API: <c>/post</c> (text, langs, createdAt, replyTo, quote), <c>/like</c> and
+    /// <c>/repost</c> (uri), <c>/follow</c> (subject). Returns its URI and CID.
+    /// </summary>
+    public async Task<(string Uri, string Cid)> CreateRecordAsync(string path, object body)
+    {
+        var created = await ControlAsync(path, body);
+        return (created.GetProperty("uri").GetString()!, created.GetProperty("cid").GetString()!);
+    }
+
+    /// <summary>Every record of <paramref name="collection"/> in the repository, as its PDS lists them: URI, CID and value.</summary>
+    public async Task<IReadOnlyList<(string Uri, string Cid, JsonElement Value)>> ListRecordsAsync(string did, string collection)
+    {
+        var records = new List<(string, string, JsonElement)>();
+        string? cursor = null;
+        do
+        {
+            var url = $"{PdsUrl}/xrpc/com.atproto.repo.listRecords?repo={Uri.EscapeDataString(did)}&collection={collection}&limit=100"
+                      + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor));
+            using var response = await Http.GetAsync(url);
+            var page = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+            Assert.True(response.IsSuccessStatusCode, $"listRecords answered {(int)response.StatusCode}: {page}");
+            foreach (var record in page.GetProperty("records").EnumerateArray())
+            {
+                records.Add((record.GetProperty("uri").GetString()!, record.GetProperty("cid").GetString()!, record.GetProperty("value").Clone()));
+            }
+            cursor = page.TryGetProperty("cursor", out var next) && next.ValueKind == JsonValueKind.String ? next.GetString() : null;
+        }
+        while (cursor is not null);
+        return records;
+    }
+
+    /// <summary>
+    /// A new account with a unique handle (<c>{prefix}-{random}.test</c>), for tests that change an account's state: the
+    /// seeded ones are shared with every other test on the network.
+    /// </summary>
+    public async Task<Account> CreateAccountAsync(string prefix)
+    {
+        var created = await ControlAsync("/account", new { name = $"{prefix}{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 8, 18)] });
+        return new Account(created.GetProperty("did").GetString()!, created.GetProperty("handle").GetString()!);
+    }
+
+    /// <summary>Takes one post down at the AppView (the PDS keeps serving it), or reverses that.</summary>
+    public Task TakeDownPostAsync(string uri, bool undo = false) => ControlAsync("/takedown", new { uri, undo });
+
+    /// <summary>Takes a whole account down at the AppView (it stays active on its PDS), or reverses that.</summary>
+    public Task TakeDownAccountAsync(string did, bool undo = false) => ControlAsync("/takedown", new { did, undo });
+
+    /// <summary>Deactivates the account on its PDS (<paramref name="by"/>: a name, handle or DID), or activates it again.</summary>
+    public Task SetActiveAsync(string by, bool active) => ControlAsync(active ? "/activate" : "/deactivate", new { by });
 
     /// <summary>Changes an account's handle (it must end in <c>.test</c>); the AppView serves it when this returns.</summary>
     public Task ChangeHandleAsync(string by, string handle) => ControlAsync("/handle", new { by, handle });
@@ -139,6 +199,23 @@ public sealed class RealAppViewNetwork
 public sealed class RealAppViewFactAttribute : FactAttribute
 {
     public RealAppViewFactAttribute()
+    {
+        if (RealAppViewNetwork.SkipReason is { } reason)
+        {
+            Skip = reason;
+        }
+    }
+}
+
+/// <summary>
+/// A <see cref="DatabaseFactAttribute"/> test that also needs the real AppView network: skipped, with the reason, when the
+/// network is not up (or, on PostgreSQL, when that is unavailable).
+/// </summary>
+[XunitTestCaseDiscoverer("PostService.Tests.Infrastructure." + nameof(DatabaseFactDiscoverer), "PostService.Tests")]
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class RealNetworkDatabaseFactAttribute : FactAttribute
+{
+    public RealNetworkDatabaseFactAttribute()
     {
         if (RealAppViewNetwork.SkipReason is { } reason)
         {
