@@ -108,7 +108,7 @@ public sealed class LegacyMigrationTests(ITestOutputHelper output) : IDisposable
 
         var result = await MigrateAsync(path);
 
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7], result.Applied.Select(step => step.Version));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], result.Applied.Select(step => step.Version));
         Assert.Null(result.BackupPath);
         Assert.Single(Directory.GetFiles(Path.GetDirectoryName(path)!, "compliance.db*"), file => file == path);
     }
@@ -121,6 +121,7 @@ public sealed class LegacyMigrationTests(ITestOutputHelper output) : IDisposable
     [InlineData(5)]
     [InlineData(6)]
     [InlineData(7)]
+    [InlineData(8)]
     public async Task AMigrationKilledInAnyStepResumesToTheSameResult(int failingVersion)
     {
         var builder = LegacyDatabaseBuilder.OldLayout().WithTablesPostServiceDoesNotOwn().WithSampleData();
@@ -137,7 +138,7 @@ public sealed class LegacyMigrationTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(original, DatabaseDump.Tables(interrupted));
         }
         var resumed = await MigrateAsync(interrupted);
-        Assert.Equal(Enumerable.Range(failingVersion, 8 - failingVersion), resumed.Applied.Select(step => step.Version));
+        Assert.Equal(Enumerable.Range(failingVersion, 9 - failingVersion), resumed.Applied.Select(step => step.Version));
         Assert.Equal(DatabaseDump.Tables(uninterrupted, "schema_version"), DatabaseDump.Tables(interrupted, "schema_version"));
         Assert.Equal(DatabaseDump.Schema(uninterrupted), DatabaseDump.Schema(interrupted));
         Assert.Equal(AppliedVersions(uninterrupted), AppliedVersions(interrupted));
