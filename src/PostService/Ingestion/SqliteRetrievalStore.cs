@@ -6,11 +6,11 @@ namespace PostService.Ingestion;
 
 /// <summary>
 /// Ingestion on SQLite: prepared single-row statements, each prepared once per request and run once per row, in
-/// transactions that concurrent requests share (<see cref="GroupCommit"/>). Values go in as they are: on SQLite times
+/// transactions that concurrent writes share (group commit, in the connection factory). Values go in as they are: on SQLite times
 /// and JSON are text, so the statements skip the dialect functions (<c>to_ts</c>, <c>to_json_doc</c>), each a call
 /// into .NET per row.
 /// </summary>
-public sealed class SqliteRetrievalStore : IRetrievalStore
+public sealed class SqliteRetrievalStore(IDbConnectionFactory connections) : IRetrievalStore
 {
     private const string DeletePostsOfRequest = "DELETE FROM feed_request_posts WHERE request_id = @RequestId";
 
@@ -41,14 +41,9 @@ public sealed class SqliteRetrievalStore : IRetrievalStore
         ON CONFLICT (hydration_status, day) DO UPDATE SET posts = posts + excluded.posts
         """;
 
-    private readonly GroupCommit _groupCommit;
-
     // Microsoft.Data.Sqlite runs "async" statements synchronously; running them so spares a task per row.
-    public SqliteRetrievalStore(IDbConnectionFactory connections) =>
-        _groupCommit = new GroupCommit(connections, (connection, transaction, rows) => Task.FromResult(Store(connection, transaction, rows)));
-
     public Task<RetrievalWrite> WriteAsync(RetrievalRows rows, CancellationToken cancellationToken) =>
-        _groupCommit.WriteAsync(rows, cancellationToken);
+        connections.WriteAsync((connection, transaction) => Task.FromResult(Store(connection, transaction, rows)), cancellationToken);
 
     private static RetrievalWrite Store(DbConnection connection, DbTransaction transaction, RetrievalRows rows)
     {
