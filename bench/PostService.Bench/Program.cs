@@ -23,7 +23,8 @@ static int Usage()
           reads    --posts 1000000 --connections 64 --seconds 30 --threads 2   (needs wrk: apt-get install -y wrk)
           time-to-hydrate --retrievals 120 --rate 2 --latency 150 [--rate-limit N --rate-window 300]
           export   --exposures 1000000 --posts 200000 --row-group 50000
-          ingest   --requests 2000 --batch 10 --clients 8 [--fresh 0.1] [--provider sqlite|postgres --connection ...]
+          ingest   --requests 100 --batch 50 --clients 4 --fresh 0.1|0.6 --hydration off|busy429|budget [--cids 0.3]
+                   [--peer CHECKOUT-OF-bsky-compliance-tracker] [--provider sqlite|postgres --connection ...]
         """);
     return 2;
 }

@@ -92,6 +92,13 @@ public sealed class ServiceProcess : IAsyncDisposable
         throw new InvalidOperationException($"The service did not become ready at {baseUrl}. Its last output:\n{output}");
     }
 
+    /// <summary>The processor time the service process has used so far, all its threads.</summary>
+    public TimeSpan ProcessorTime()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime;
+    }
+
     /// <summary>VmRSS and VmHWM of the service process.</summary>
     public ResidentMemory Memory()
     {

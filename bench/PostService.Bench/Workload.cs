@@ -87,11 +87,18 @@ public sealed class Workload(int poolSize, double freshShare = Workload.DefaultF
         }
     }
 
-    /// <summary><c>POST /feed-retrievals</c> bodies of <paramref name="perRequest"/> retrievals each.</summary>
-    public List<byte[]> Requests(int requests, int perRequest) =>
-        Enumerable.Range(0, requests).Select(_ => RequestBody(Retrievals(perRequest))).ToList();
+    /// <summary>
+    /// <c>POST /feed-retrievals</c> bodies of <paramref name="perRequest"/> retrievals each; a share
+    /// <paramref name="cidShare"/> of the posts carry a CID (see <see cref="RequestBody"/>).
+    /// </summary>
+    public List<byte[]> Requests(int requests, int perRequest, double cidShare = 0) =>
+        Enumerable.Range(0, requests).Select(_ => RequestBody(Retrievals(perRequest), cidShare)).ToList();
 
-    public static byte[] RequestBody(IEnumerable<SyntheticRetrieval> retrievals)
+    /// <param name="cidShare">
+    /// The share of served items that carry their post's CID, chosen by the URI, so a post has its CID in every
+    /// retrieval or in none, as with a feed generator that knows the CIDs of some sources only.
+    /// </param>
+    public static byte[] RequestBody(IEnumerable<SyntheticRetrieval> retrievals, double cidShare = 0)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -110,6 +117,10 @@ public sealed class Workload(int poolSize, double freshShare = Workload.DefaultF
                 {
                     json.WriteStartObject();
                     json.WriteString("uri", retrieval.Uris[position]);
+                    if (StableHash(retrieval.Uris[position]) % 1000 < cidShare * 1000)
+                    {
+                        json.WriteString("cid", $"bafyreibench{StableHash(retrieval.Uris[position]):x16}");
+                    }
                     json.WriteNumber("position", position);
                     json.WriteEndObject();
                 }
@@ -120,6 +131,17 @@ public sealed class Workload(int poolSize, double freshShare = Workload.DefaultF
             json.WriteEndObject();
         }
         return buffer.ToArray();
+    }
+
+    /// <summary>FNV-1a: the same value in every process, unlike <see cref="string.GetHashCode()"/>.</summary>
+    private static ulong StableHash(string text)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var character in text)
+        {
+            hash = (hash ^ character) * 1099511628211UL;
+        }
+        return hash;
     }
 
     private int NextIndex()

@@ -5,19 +5,20 @@ using Microsoft.Extensions.Options;
 namespace PostService.Storage;
 
 /// <summary>
-/// SQLite file in WAL mode: readers never wait for the writer, and one in-process writer gate
-/// keeps this process's writers from contending for the file lock.
+/// SQLite file in WAL mode: readers never wait for the writer, and this process's writes go one transaction at a time,
+/// several to a transaction (<see cref="SqliteGroupCommit"/>), so they never contend for the file lock.
 /// </summary>
 public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
 {
     private readonly string _connectionString;
     private readonly string _pragmas;
     private static readonly object Prepared = new();
-    private readonly SemaphoreSlim _writerGate = new(1, 1);
+    private readonly SqliteGroupCommit _groupCommit;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _prepared = [];
 
     public SqliteConnectionFactory(IOptions<DatabaseOptions> options)
     {
+        _groupCommit = new SqliteGroupCommit(OpenAsync);
         var settings = options.Value;
         var fullPath = System.IO.Path.GetFullPath(settings.Path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(fullPath)!);
@@ -63,27 +64,21 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
         }
     }
 
-    public Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
-        WriteAsync(work, foreignKeys: true, cancellationToken);
-
-    public Task<T> WriteWithoutForeignKeysAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
-        WriteAsync(work, foreignKeys: false, cancellationToken);
-
-    private async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, bool foreignKeys, CancellationToken cancellationToken)
+    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
         using var activity = StorageActivity.StartWrite(Dialect);
-        await _writerGate.WaitAsync(cancellationToken);
-        try
+        return await _groupCommit.WriteAsync(work, cancellationToken);
+    }
+
+    /// <summary>Alone, outside the shared transactions: the pragma is ignored inside a transaction.</summary>
+    public Task<T> WriteWithoutForeignKeysAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        _groupCommit.WriteAloneAsync(async () =>
         {
             await using var connection = await OpenAsync(cancellationToken);
-            // The pragma is ignored inside a transaction: it is turned off before BEGIN, and on again before the connection goes back to the pool.
-            if (!foreignKeys)
-            {
-                await ExecuteAsync(connection, "PRAGMA foreign_keys = OFF", cancellationToken);
-            }
+            // Off before BEGIN, and on again before the connection goes back to the pool.
+            await ExecuteAsync(connection, "PRAGMA foreign_keys = OFF", cancellationToken);
             try
             {
-                // BEGIN IMMEDIATE: take the write lock up front, so another process's writer makes us wait, not fail mid-way.
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                 var result = await work(connection, transaction);
                 await transaction.CommitAsync(cancellationToken);
@@ -91,17 +86,9 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
             }
             finally
             {
-                if (!foreignKeys)
-                {
-                    await ExecuteAsync(connection, "PRAGMA foreign_keys = ON", CancellationToken.None);
-                }
+                await ExecuteAsync(connection, "PRAGMA foreign_keys = ON", CancellationToken.None);
             }
-        }
-        finally
-        {
-            _writerGate.Release();
-        }
-    }
+        }, cancellationToken);
 
     /// <summary>The functions <see cref="SqlDialect"/> promises; on SQLite times and JSON are text already, so they are identities.</summary>
     internal static void AddDialectFunctions(SqliteConnection connection)
@@ -126,6 +113,6 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
         {
             SqliteConnection.ClearPool(connection);
         }
-        _writerGate.Dispose();
+        _groupCommit.Dispose();
     }
 }

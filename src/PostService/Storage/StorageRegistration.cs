@@ -34,6 +34,7 @@ public static class StorageRegistration
         services.AddSingleton<IMigration, M005_RebuildFeedRequestPosts>();
         services.AddSingleton<IMigration, M006_PostCounts>();
         services.AddSingleton<IMigration, M007_HydrationClaims>();
+        services.AddSingleton<IMigration, M008_PostCountsByWriters>();
         services.AddSingleton<IMigration, M009_IdentityAndRepositories>();
         services.AddSingleton<SqliteBackup>();
         services.AddSingleton<Migrator>();

@@ -29,4 +29,36 @@ public sealed class SqliteConnectionFactoryTests : IDisposable
             Assert.Equal("2026-11-21T10:00:00.000Z", await connection.ExecuteScalarAsync<string>("SELECT ts_text(to_ts('2026-11-21T10:00:00.000Z'))"));
         }
     }
+
+    [Fact]
+    public async Task AWriteThatFailsIsUndoneAloneWhileTheWritesWaitingWithItAreStored()
+    {
+        await using var services = CoreServices.For(Path.Combine(_directory, "compliance.db"));
+        var connections = services.GetRequiredService<IDbConnectionFactory>();
+        await connections.WriteAsync((connection, transaction) => connection.ExecuteAsync("CREATE TABLE notes (text TEXT)", transaction: transaction), CancellationToken.None);
+        Task<int> Insert(string text) => connections.WriteAsync(
+            (connection, transaction) => connection.ExecuteAsync("INSERT INTO notes VALUES (@text)", new { text }, transaction), CancellationToken.None);
+
+        // The first write holds the writer until released; the two behind it are written together after it.
+        var release = new TaskCompletionSource();
+        var first = connections.WriteAsync(async (connection, transaction) =>
+        {
+            await release.Task;
+            return await connection.ExecuteAsync("INSERT INTO notes VALUES ('first')", transaction: transaction);
+        }, CancellationToken.None);
+        var failing = connections.WriteAsync<int>(async (connection, transaction) =>
+        {
+            await connection.ExecuteAsync("INSERT INTO notes VALUES ('failing')", transaction: transaction);
+            throw new InvalidOperationException("this write fails");
+        }, CancellationToken.None);
+        var second = Insert("second");
+        release.SetResult();
+
+        Assert.Equal(1, await first);
+        Assert.Equal("this write fails", (await Assert.ThrowsAsync<InvalidOperationException>(() => failing)).Message);
+        Assert.Equal(1, await second);
+        await using var reader = await connections.OpenAsync(CancellationToken.None);
+        Assert.Equal(["first", "second"], await reader.QueryAsync<string>("SELECT text FROM notes ORDER BY rowid"));
+        Assert.Equal(1, await Insert("after"));
+    }
 }

@@ -26,8 +26,8 @@ public sealed class M006_PostCounts : IMigration
         );
         """;
 
-    // Rebuilt from the table as it is, so a file that already has posts starts with true counts.
-    private const string Recount = """
+    /// <summary>Rebuilds the SQLite counts from the table as it is, so a file that already has posts starts with true counts.</summary>
+    public const string Recount = """
         DELETE FROM post_counts;
         INSERT INTO post_counts (hydration_status, day, posts, with_author)
         SELECT hydration_status, coalesce(substr(last_hydrated_at, 1, 10), ''), count(*), count(author_did)
