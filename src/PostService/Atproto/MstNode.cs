@@ -1,0 +1,112 @@
+namespace PostService.Atproto;
+
+/// <summary>One Merkle search tree entry with its key already rebuilt from the node's prefix compression.</summary>
+public sealed record MstNodeEntry(string Key, Cid Value, Cid? Right);
+
+/// <summary>
+/// A Merkle search tree node <c>{l, e: [{p, k, v, t}]}</c>. Each entry's key is the first <c>p</c> bytes of the
+/// previous entry's key in this node, then <c>k</c>; <c>l</c> holds the keys before the first entry, an entry's
+/// <c>t</c> those between it and the next.
+/// </summary>
+public sealed record MstNode(Cid? Left, IReadOnlyList<MstNodeEntry> Entries)
+{
+    /// <summary>Longest key accepted; real keys are an NSID (≤ 317) + '/' + record key (≤ 512).</summary>
+    public const int MaxKeyLength = 1024;
+
+    private const string What = "MST node";
+
+    public static MstNode Decode(ReadOnlyMemory<byte> block)
+    {
+        var reader = DagCbor.CreateReader(block);
+        try
+        {
+            Cid? left = null;
+            List<MstNodeEntry>? entries = null;
+            var sawLeft = false;
+            var count = DagCbor.ReadMapStart(reader, What);
+            for (var i = 0; i < count; i++)
+            {
+                var key = DagCbor.ReadKey(reader, What);
+                if (key.SequenceEqual("l"u8))
+                {
+                    left = DagCbor.ReadNullableLink(reader, What);
+                    sawLeft = true;
+                }
+                else if (key.SequenceEqual("e"u8))
+                {
+                    entries = ReadEntries(reader);
+                }
+                else
+                {
+                    throw new AtprotoFormatException($"{What}: unexpected field");
+                }
+            }
+
+            reader.ReadEndMap();
+            DagCbor.ExpectEnd(reader, What);
+            if (!sawLeft)
+            {
+                throw DagCbor.Missing(What, "l");
+            }
+
+            return new MstNode(left, entries ?? throw DagCbor.Missing(What, "e"));
+        }
+        catch (Exception exception) when (DagCbor.IsReaderFailure(exception))
+        {
+            throw DagCbor.Failure(What, reader, block.Length, exception);
+        }
+    }
+
+    private static List<MstNodeEntry> ReadEntries(System.Formats.Cbor.CborReader reader)
+    {
+        var count = DagCbor.ReadArrayStart(reader, What);
+        var entries = new List<MstNodeEntry>();
+        Span<byte> previousKey = stackalloc byte[MaxKeyLength];
+        var previousLength = 0;
+        for (var i = 0; i < count; i++)
+        {
+            long? prefixLength = null;
+            ReadOnlyMemory<byte>? suffix = null;
+            Cid? value = null, right = null;
+            var sawRight = false;
+            var fields = DagCbor.ReadMapStart(reader, What);
+            for (var f = 0; f < fields; f++)
+            {
+                var key = DagCbor.ReadKey(reader, What);
+                if (key.SequenceEqual("p"u8)) prefixLength = DagCbor.ReadInteger(reader, What);
+                else if (key.SequenceEqual("k"u8)) suffix = DagCbor.ReadBytes(reader, What);
+                else if (key.SequenceEqual("v"u8)) value = DagCbor.ReadLink(reader, What);
+                else if (key.SequenceEqual("t"u8))
+                {
+                    right = DagCbor.ReadNullableLink(reader, What);
+                    sawRight = true;
+                }
+                else throw new AtprotoFormatException($"{What}: unexpected entry field");
+            }
+
+            reader.ReadEndMap();
+            if (prefixLength is null || suffix is null || value is null || !sawRight)
+            {
+                throw new AtprotoFormatException($"{What}: entry {i} lacks one of p, k, v, t");
+            }
+
+            if (prefixLength < 0 || prefixLength > previousLength)
+            {
+                throw new AtprotoFormatException($"{What}: entry {i} prefix length {prefixLength} exceeds the previous key's {previousLength}");
+            }
+
+            var keyLength = (int)prefixLength.Value + suffix.Value.Length;
+            if (keyLength > MaxKeyLength)
+            {
+                throw new AtprotoFormatException($"{What}: entry {i} key longer than {MaxKeyLength} bytes");
+            }
+
+            suffix.Value.Span.CopyTo(previousKey[(int)prefixLength.Value..]);
+            previousLength = keyLength;
+            entries.Add(new MstNodeEntry(RepoPath.KeyToString(previousKey[..keyLength]), value, right));
+        }
+
+        reader.ReadEndArray();
+        return entries;
+    }
+}

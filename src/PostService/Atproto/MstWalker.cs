@@ -1,0 +1,90 @@
+namespace PostService.Atproto;
+
+/// <summary>A record in the tree: its path and the CID of its block.</summary>
+public readonly record struct MstEntry(RepoPath Path, Cid Cid);
+
+/// <summary>
+/// Enumerates a Merkle search tree in key order, depth first without recursion. Keys must strictly increase
+/// across the whole walk and no node may be visited twice, so cycles and mis-ordered trees fail instead of looping.
+/// </summary>
+public static class MstWalker
+{
+    public const int MaxDepth = 128;
+
+    /// <param name="tolerateMissingBlocks">
+    /// Skip subtrees whose node is not in <paramref name="blocks"/> (a firehose CAR slice holds only the changed
+    /// path); otherwise a missing node is an error.
+    /// </param>
+    public static IEnumerable<MstEntry> Walk(Cid root, IBlockSource blocks, bool tolerateMissingBlocks = false)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(blocks);
+        return WalkIterator(root, blocks, tolerateMissingBlocks);
+    }
+
+    private static IEnumerable<MstEntry> WalkIterator(Cid root, IBlockSource blocks, bool tolerateMissingBlocks)
+    {
+        var visited = new HashSet<Cid>();
+        var stack = new Stack<(MstNode Node, int Next)>();
+        string? previousKey = null;
+        Descend(root);
+        while (stack.Count > 0)
+        {
+            var (node, next) = stack.Pop();
+            if (next == -1)
+            {
+                stack.Push((node, 0));
+                if (node.Left is not null)
+                {
+                    Descend(node.Left);
+                }
+
+                continue;
+            }
+
+            if (next == node.Entries.Count)
+            {
+                continue;
+            }
+
+            stack.Push((node, next + 1));
+            var entry = node.Entries[next];
+            if (previousKey is not null && string.CompareOrdinal(entry.Key, previousKey) <= 0)
+            {
+                throw new AtprotoFormatException($"MST keys out of order: '{entry.Key}' after '{previousKey}'");
+            }
+
+            previousKey = entry.Key;
+            yield return new MstEntry(RepoPath.Parse(entry.Key), entry.Value);
+            if (entry.Right is not null)
+            {
+                Descend(entry.Right);
+            }
+        }
+
+        void Descend(Cid cid)
+        {
+            if (!visited.Add(cid))
+            {
+                throw new AtprotoFormatException($"MST node {cid} is reached twice (cycle or shared subtree)");
+            }
+
+            if (stack.Count >= MaxDepth)
+            {
+                throw new AtprotoFormatException($"MST deeper than {MaxDepth} levels");
+            }
+
+            if (!blocks.TryGetBlock(cid, out var block))
+            {
+                if (tolerateMissingBlocks)
+                {
+                    return;
+                }
+
+                throw new AtprotoFormatException($"MST node {cid} is missing from the blocks");
+            }
+
+            stack.Push((MstNode.Decode(block), -1));
+        }
+    }
+}
