@@ -1,6 +1,7 @@
 using PostService.Cli;
 using PostService.Dashboard;
 using PostService.FeedRequests;
+using PostService.Firehose;
 using PostService.Hosting;
 using PostService.Hydration;
 using PostService.Ingestion;
@@ -21,6 +22,7 @@ static async Task<int> ServeAsync(string[] args)
     app.MapFeedRequestsEndpoints();
     app.MapPostsEndpoints();
     app.MapHydrationEndpoints();
+    app.MapFirehose();
     app.MapDashboardEndpoints();
 
     await app.RunAsync();

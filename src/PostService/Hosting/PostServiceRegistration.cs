@@ -4,6 +4,7 @@ using Dapper;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PostService.FeedRequests;
+using PostService.Firehose;
 using PostService.Hydration;
 using PostService.Ingestion;
 using PostService.Posts;
@@ -39,6 +40,7 @@ public static class PostServiceRegistration
         }
         builder.Services.AddPostServiceCore(builder.Configuration);
         builder.Services.AddHydrationWorker(builder.Configuration);
+        builder.Services.AddFirehoseWorker(builder.Configuration);
         builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section));
         builder.Services.AddOptions<IngestionOptions>().Bind(builder.Configuration.GetSection(IngestionOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
@@ -98,6 +100,7 @@ public static class PostServiceRegistration
         services.AddSingleton<IMigration, M005_RebuildFeedRequestPosts>();
         services.AddSingleton<IMigration, M006_PostCounts>();
         services.AddSingleton<IMigration, M007_HydrationClaims>();
+        services.AddSingleton<IMigration, M010_Firehose>();
         services.AddSingleton<SqliteBackup>();
         services.AddSingleton<Migrator>();
         services.AddSingleton<LegacyAuthorColumns>();
@@ -113,6 +116,7 @@ public static class PostServiceRegistration
         services.AddSingleton<HydrationEngine>();
         services.AddSingleton<HydrationCoordinator>();
         services.AddAppViewClient(configuration);
+        services.AddFirehose(configuration);
         return services;
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using PostService.Firehose;
 using PostService.Posts;
 using PostService.Storage;
 using PostService.Upstream.AppView;
@@ -24,6 +25,7 @@ public sealed class HydrationEngine
     private static readonly TimeSpan OutageAfter = TimeSpan.FromMinutes(1);
 
     private readonly IAppViewClient _appView;
+    private readonly FirehoseHydrator _firehose;
     private readonly HydrationRepository _posts;
     private readonly HydrationRunsRepository _runs;
     private readonly HydrationMetrics _metrics;
@@ -37,10 +39,10 @@ public sealed class HydrationEngine
     private long _resumeAtTicks;
 
     public HydrationEngine(
-        IAppViewClient appView, HydrationRepository posts, HydrationRunsRepository runs,
+        IAppViewClient appView, FirehoseHydrator firehose, HydrationRepository posts, HydrationRunsRepository runs,
         HydrationMetrics metrics, IOptions<HydrationOptions> options, TimeProvider time, ILogger<HydrationEngine> logger)
     {
-        (_appView, _posts, _runs, _metrics, _options, _time, _logger) = (appView, posts, runs, metrics, options.Value, time, logger);
+        (_appView, _firehose, _posts, _runs, _metrics, _options, _time, _logger) = (appView, firehose, posts, runs, metrics, options.Value, time, logger);
         _slots = new SemaphoreSlim(_options.MaxInFlight, _options.MaxInFlight);
     }
 
@@ -344,6 +346,10 @@ public sealed class HydrationEngine
                 await RecordFailuresAsync(run, byHandle, HandleAuthority, permanent: true, cancellationToken);
             }
             var byDid = uris.Except(byHandle).ToList();
+            // Posts the firehose brought settle from its cache; only the rest cost a getPosts call.
+            var fromFirehose = await _firehose.TryHydrateAsync(byDid, cancellationToken);
+            RecordHydrated(run, fromFirehose.Count);
+            byDid = byDid.Except(fromFirehose).ToList();
             if (byDid.Count > 0)
             {
                 await FetchAsync(run, byDid, cancellationToken);
@@ -457,12 +463,17 @@ public sealed class HydrationEngine
             }
         }
         await _posts.RecordAsync(hydrated, missing, cancellationToken);
-        run.AddHydrated(hydrated.Count);
+        RecordHydrated(run, hydrated.Count);
         run.AddNotFound(missing.Count);
-        Interlocked.Add(ref _hydrated, hydrated.Count);
         Interlocked.Add(ref _notFound, missing.Count);
-        _metrics.RecordOutcome(HydrationStatus.Ok, hydrated.Count);
         _metrics.RecordOutcome(HydrationStatus.NotFound, missing.Count);
+    }
+
+    private void RecordHydrated(HydrationRun run, int count)
+    {
+        run.AddHydrated(count);
+        Interlocked.Add(ref _hydrated, count);
+        _metrics.RecordOutcome(HydrationStatus.Ok, count);
     }
 
     /// <summary>
