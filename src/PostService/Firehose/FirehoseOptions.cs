@@ -50,7 +50,10 @@ public sealed class FirehoseOptions
     [Range(1, 3_600)]
     public int MaxReconnectDelaySeconds { get; set; } = 60;
 
-    /// <summary>Behind live by less than this, the consumer counts as live (<c>--stop-when-live</c>).</summary>
-    [Range(1, 3_600)]
+    /// <summary>
+    /// Behind live by less than this, the consumer counts as live (<c>--stop-when-live</c>); so does a connection with
+    /// nothing to read for two seconds. 0: only the latter.
+    /// </summary>
+    [Range(0, 3_600)]
     public int LiveLagSeconds { get; set; } = 10;
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using PostService.Hosting;
 
 namespace PostService.Tests.Infrastructure;
@@ -7,11 +8,21 @@ namespace PostService.Tests.Infrastructure;
 /// <summary>The services the web host and the CLI share, over one database file, without any host around them.</summary>
 public static class CoreServices
 {
-    public static ServiceProvider For(string databasePath)
+    public static ServiceProvider For(string databasePath) =>
+        For(new Dictionary<string, string?> { ["PostService:Database:Path"] = databasePath });
+
+    /// <summary>Over the database and options <paramref name="settings"/> name (configuration keys), logging to <paramref name="logs"/> when given.</summary>
+    public static ServiceProvider For(IReadOnlyDictionary<string, string?> settings, ILoggerProvider? logs = null)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["PostService:Database:Path"] = databasePath })
-            .Build();
-        return new ServiceCollection().AddLogging().AddPostServiceCore(configuration).BuildServiceProvider();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        return new ServiceCollection()
+            .AddLogging(logging =>
+            {
+                if (logs is not null)
+                {
+                    logging.AddProvider(logs);
+                }
+            })
+            .AddPostServiceCore(configuration).BuildServiceProvider();
     }
 }

@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace PostService.Tests.Infrastructure;
+
+/// <summary>One binary message the fake sends, and the seq a client's cursor is compared with (malformed frames borrow a neighbour's).</summary>
+public sealed record FakeFrame(long Seq, byte[] Bytes);
+
+/// <summary>
+/// A subscribeRepos server on loopback: on each connection it sends, as fast as the socket takes them, the frames whose
+/// seq is after the client's <c>cursor</c> (all of them without one), then keeps the connection open. It can refuse
+/// connections with a status (e.g. 429 with <c>Retry-After</c>) first.
+/// </summary>
+public sealed class FakeFirehose : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly ConcurrentQueue<long?> _cursors = new();
+
+    private FakeFirehose(WebApplication app) => _app = app;
+
+    /// <summary><c>ws://127.0.0.1:port/xrpc/com.atproto.sync.subscribeRepos</c>.</summary>
+    public string Url { get; private set; } = "";
+
+    public IReadOnlyList<FakeFrame> Frames { get; set; } = [];
+
+    /// <summary>Connections to refuse before serving, with their status and <c>Retry-After</c> seconds.</summary>
+    public ConcurrentQueue<(int Status, int? RetryAfterSeconds)> Refusals { get; } = new();
+
+    /// <summary>The cursor of every connection served, in order (null: none given).</summary>
+    public IReadOnlyList<long?> Cursors => [.. _cursors];
+
+    public static async Task<FakeFirehose> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        var fake = new FakeFirehose(builder.Build());
+        fake._app.UseWebSockets();
+        fake._app.Map("/xrpc/com.atproto.sync.subscribeRepos", fake.ServeAsync);
+        await fake._app.StartAsync();
+        var address = fake._app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        fake.Url = address.Replace("http://", "ws://", StringComparison.Ordinal).TrimEnd('/') + "/xrpc/com.atproto.sync.subscribeRepos";
+        return fake;
+    }
+
+    private async Task ServeAsync(HttpContext http)
+    {
+        if (Refusals.TryDequeue(out var refusal))
+        {
+            http.Response.StatusCode = refusal.Status;
+            if (refusal.RetryAfterSeconds is { } seconds)
+            {
+                http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+            return;
+        }
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            http.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return;
+        }
+        long? cursor = long.TryParse(http.Request.Query["cursor"], out var after) ? after : null;
+        _cursors.Enqueue(cursor);
+        using var socket = await http.WebSockets.AcceptWebSocketAsync();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _shutdown.Token);
+        try
+        {
+            foreach (var frame in Frames.Where(frame => cursor is null || frame.Seq > cursor))
+            {
+                await socket.SendAsync(frame.Bytes, WebSocketMessageType.Binary, endOfMessage: true, stop.Token);
+            }
+            // Open until the client leaves: a live firehose with nothing new.
+            var buffer = new byte[16];
+            while (socket.State == WebSocketState.Open)
+            {
+                var received = await socket.ReceiveAsync(buffer, stop.Token);
+                if (received.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or WebSocketException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _shutdown.CancelAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _shutdown.Dispose();
+    }
+}
