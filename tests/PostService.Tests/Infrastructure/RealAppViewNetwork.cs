@@ -29,6 +29,7 @@ public sealed class RealAppViewNetwork
             account => new Account(account.Value.GetProperty("did").GetString()!, account.Value.GetProperty("handle").GetString()!));
         Posts = json.GetProperty("posts").EnumerateObject().ToDictionary(post => post.Name, post => post.Value.GetString()!);
         DeletedPost = json.GetProperty("deletedPost").GetString()!;
+        FirehoseUrl = json.GetProperty("firehoseUrl").GetString()!;
     }
 
     /// <summary>The network, or null when it is not up (then <see cref="SkipReason"/> says why).</summary>
@@ -50,6 +51,9 @@ public sealed class RealAppViewNetwork
 
     public string ControlUrl { get; }
 
+    /// <summary>The PDS's <c>com.atproto.sync.subscribeRepos</c> WebSocket.</summary>
+    public string FirehoseUrl { get; }
+
     /// <summary>The seeded accounts by name (<c>alice</c>, <c>bob</c>) with their handles at start.</summary>
     public IReadOnlyDictionary<string, Account> Accounts { get; }
 
@@ -67,6 +71,23 @@ public sealed class RealAppViewNetwork
     }
 
     public Task DeletePostAsync(string uri) => ControlAsync("/delete", new { uri });
+
+    /// <summary>A new account of the test's own (the network is shared): <paramref name="name"/>.test.</summary>
+    public async Task<Account> CreateAccountAsync(string name)
+    {
+        var created = await ControlAsync("/account", new { name });
+        return new Account(created.GetProperty("did").GetString()!, created.GetProperty("handle").GetString()!);
+    }
+
+    /// <summary>Creates <paramref name="count"/> posts at once; returns their URIs and CIDs in order.</summary>
+    public async Task<IReadOnlyList<(string Uri, string Cid)>> CreatePostsAsync(string by, int count, string text)
+    {
+        var created = await ControlAsync("/posts", new { by, count, text });
+        return created.GetProperty("posts").EnumerateArray()
+            .Select(post => (post.GetProperty("uri").GetString()!, post.GetProperty("cid").GetString()!)).ToList();
+    }
+
+    public Task LikeAsync(string by, string uri) => ControlAsync("/like", new { by, uri });
 
     /// <summary>Changes an account's handle (it must end in <c>.test</c>); the AppView serves it when this returns.</summary>
     public Task ChangeHandleAsync(string by, string handle) => ControlAsync("/handle", new { by, handle });
@@ -133,6 +154,23 @@ public sealed class RealAppViewNetwork
     }
 
     public sealed record Account(string Did, string Handle);
+}
+
+/// <summary>
+/// A test against the real AppView network on the test class's database: skipped, with the reason, when the network is
+/// not up or the database is an unavailable PostgreSQL.
+/// </summary>
+[Xunit.Sdk.XunitTestCaseDiscoverer("PostService.Tests.Infrastructure." + nameof(DatabaseFactDiscoverer), "PostService.Tests")]
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class RealAppViewDatabaseFactAttribute : FactAttribute
+{
+    public RealAppViewDatabaseFactAttribute()
+    {
+        if (RealAppViewNetwork.SkipReason is { } reason)
+        {
+            Skip = reason;
+        }
+    }
 }
 
 /// <summary>A test against the real AppView network: reported as skipped, with the reason, when the network is not up.</summary>
