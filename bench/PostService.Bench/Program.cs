@@ -5,6 +5,8 @@ return args switch
 {
     ["coverage", .. var rest] => await CoverageBenchmark.RunAsync(Arguments.Parse(rest)),
     ["budget", .. var rest] => await BudgetBenchmark.RunAsync(Arguments.Parse(rest)),
+    ["firehose", .. var rest] => await FirehoseBenchmark.RunThroughputAsync(Arguments.Parse(rest)),
+    ["firehose-hydrate", .. var rest] => await FirehoseBenchmark.RunZeroCallAsync(Arguments.Parse(rest)),
     ["ingest", .. var rest] => await IngestBenchmark.RunAsync(Arguments.Parse(rest)),
     ["memory", .. var rest] => await MemoryBenchmark.RunAsync(Arguments.Parse(rest)),
     ["reads", .. var rest] => await ReadsBenchmark.RunAsync(Arguments.Parse(rest)),
@@ -21,6 +23,8 @@ static int Usage()
           memory   --posts 1000000 --fresh 0.5 --batch 10 --clients 4 --latency 5 --in-flight 8
           reads    --posts 1000000 --connections 64 --seconds 30 --threads 2   (needs wrk: apt-get install -y wrk)
           time-to-hydrate --retrievals 120 --rate 2 --latency 150 [--rate-limit N --rate-window 300]
+          firehose --copies 50 [--recording file] [--url ws://...] [--provider sqlite|postgres --connection ...]
+          firehose-hydrate --copies 20 --rate 1000 --seconds 30 --posts 25 --interval-ms 200 [--linger 250]
           ingest   --requests 2000 --batch 10 --clients 8 [--fresh 0.1] [--provider sqlite|postgres --connection ...]
         """);
     return 2;

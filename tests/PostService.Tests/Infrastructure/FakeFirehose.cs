@@ -26,6 +26,7 @@ public sealed class FakeFirehose : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly ConcurrentQueue<long?> _cursors = new();
+    private long _sent;
 
     private FakeFirehose(WebApplication app) => _app = app;
 
@@ -36,6 +37,12 @@ public sealed class FakeFirehose : IAsyncDisposable
 
     /// <summary>Connections to refuse before serving, with their status and <c>Retry-After</c> seconds.</summary>
     public ConcurrentQueue<(int Status, int? RetryAfterSeconds)> Refusals { get; } = new();
+
+    /// <summary>Frames sent per second on a connection; 0 (the default): as fast as the socket takes them.</summary>
+    public double FramesPerSecond { get; set; }
+
+    /// <summary>Frames sent on the latest connection so far.</summary>
+    public long Sent => Interlocked.Read(ref _sent);
 
     /// <summary>The cursor of every connection served, in order (null: none given).</summary>
     public IReadOnlyList<long?> Cursors => [.. _cursors];
@@ -77,9 +84,16 @@ public sealed class FakeFirehose : IAsyncDisposable
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _shutdown.Token);
         try
         {
+            Interlocked.Exchange(ref _sent, 0);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             foreach (var frame in Frames.Where(frame => cursor is null || frame.Seq > cursor))
             {
+                if (FramesPerSecond > 0 && TimeSpan.FromSeconds(Sent / FramesPerSecond) - clock.Elapsed is { Ticks: > 0 } early)
+                {
+                    await Task.Delay(early, stop.Token);
+                }
                 await socket.SendAsync(frame.Bytes, WebSocketMessageType.Binary, endOfMessage: true, stop.Token);
+                Interlocked.Increment(ref _sent);
             }
             // Open until the client leaves: a live firehose with nothing new.
             var buffer = new byte[16];
