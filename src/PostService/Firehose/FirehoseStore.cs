@@ -16,7 +16,7 @@ public sealed class FirehoseLeaseLostException(string url) : Exception($"the lea
 /// first renews this process's lease on the URL: a process that lost the lease writes nothing. Writes are idempotent
 /// (posts are inserted once; counts only ever see an event once, because events up to the saved cursor are never applied again).
 /// </summary>
-public sealed class FirehoseStore(IDbConnectionFactory connections)
+public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRowWriter rows)
 {
     // Takes the lease when it is free, ours, or ran out; the row lock orders replicas that try at once.
     private const string TakeLease = """
@@ -35,13 +35,6 @@ public sealed class FirehoseStore(IDbConnectionFactory connections)
 
     private const string ReleaseLease = "UPDATE firehose_cursor SET leased_by = NULL, leased_until = NULL WHERE source_url = @Url AND leased_by = @Holder";
 
-    private const string InsertPost = """
-        INSERT INTO firehose_posts (uri, did, cid, created_at, text, langs, reply_parent_uri, reply_root_uri, embed_type, quoted_uri, hashtags, seen_at)
-        VALUES (@Uri, @Did, @Cid, to_ts(@CreatedAt), @Text, to_json_doc(@Langs), @ReplyParentUri, @ReplyRootUri, @EmbedType, @QuotedUri,
-                to_json_doc(@Hashtags), to_ts(@SeenAt))
-        ON CONFLICT (uri) DO NOTHING
-        """;
-
     private const string DeleteCachedPost = "DELETE FROM firehose_posts WHERE uri = @Uri";
 
     // The served post keeps its metadata: analysts still see what was served, and that its author deleted it.
@@ -54,11 +47,8 @@ public sealed class FirehoseStore(IDbConnectionFactory connections)
         ON CONFLICT (did) DO UPDATE SET handle = excluded.handle, updated_at = excluded.updated_at
         """;
 
-    // Only posts someone may ask about: cached or served ones. "WHERE" also tells SQLite's parser the upsert from a join.
-    private const string AddCounts = """
-        INSERT INTO firehose_counts (uri, like_count, repost_count, reply_count, quote_count)
-        SELECT @Uri, @Likes, @Reposts, @Replies, @Quotes
-        WHERE EXISTS (SELECT 1 FROM firehose_posts WHERE uri = @Uri) OR EXISTS (SELECT 1 FROM posts WHERE post_uri = @Uri)
+    /// <summary>How a count row adds to the one already there; both stores' count upserts end with it.</summary>
+    internal const string AddToCounts = """
         ON CONFLICT (uri) DO UPDATE SET like_count = firehose_counts.like_count + excluded.like_count,
             repost_count = firehose_counts.repost_count + excluded.repost_count, reply_count = firehose_counts.reply_count + excluded.reply_count,
             quote_count = firehose_counts.quote_count + excluded.quote_count
@@ -112,14 +102,14 @@ public sealed class FirehoseStore(IDbConnectionFactory connections)
 
     /// <summary>
     /// Inserts before deletes: a record key is never reused, so a post created and deleted in one batch ends deleted.
-    /// Counts are summed per post first, one statement per post.
+    /// Counts are summed per post first.
     /// </summary>
-    private static async Task ApplyChangesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<FirehoseEvent> events, CancellationToken cancellationToken)
+    private async Task ApplyChangesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<FirehoseEvent> events, CancellationToken cancellationToken)
     {
-        var posts = new List<object>();
+        var posts = new List<CachedPostRow>();
         var deletes = new List<object>();
         var handles = new Dictionary<string, object>(StringComparer.Ordinal);
-        var counts = new Dictionary<string, CountDelta>(StringComparer.Ordinal);
+        var counts = new Dictionary<string, CountRow>(StringComparer.Ordinal);
         foreach (var firehoseEvent in events)
         {
             var seenAt = DbTime.ToText(firehoseEvent.Time);
@@ -128,11 +118,7 @@ public sealed class FirehoseStore(IDbConnectionFactory connections)
                 switch (change)
                 {
                     case PostCreated post:
-                        posts.Add(new
-                        {
-                            post.Uri, post.Did, post.Cid, post.CreatedAt, post.Text, post.Langs, post.ReplyParentUri, post.ReplyRootUri,
-                            post.EmbedType, post.QuotedUri, post.Hashtags, SeenAt = seenAt,
-                        });
+                        posts.Add(new CachedPostRow(post, seenAt));
                         break;
                     case PostDeleted deleted:
                         deletes.Add(new { deleted.Uri, DeletedAt = seenAt });
@@ -141,19 +127,19 @@ public sealed class FirehoseStore(IDbConnectionFactory connections)
                         handles[handle.Did] = new { handle.Did, handle.Handle, UpdatedAt = seenAt };
                         break;
                     case EngagementCreated engagement:
-                        counts[engagement.SubjectUri] = (counts.GetValueOrDefault(engagement.SubjectUri) ?? new CountDelta(engagement.SubjectUri)).Add(engagement.Kind);
+                        counts[engagement.SubjectUri] = (counts.GetValueOrDefault(engagement.SubjectUri) ?? new CountRow(engagement.SubjectUri)).Add(engagement.Kind);
                         break;
                 }
             }
         }
-        await ExecuteEachAsync(connection, transaction, InsertPost, posts, cancellationToken);
+        await rows.InsertPostsAsync(connection, transaction, posts, cancellationToken);
         await ExecuteEachAsync(connection, transaction, SaveHandle, handles.Values.ToList(), cancellationToken);
-        await ExecuteEachAsync(connection, transaction, AddCounts, counts.Values.ToList(), cancellationToken);
+        await rows.AddCountsAsync(connection, transaction, counts.Values.ToList(), cancellationToken);
         await ExecuteEachAsync(connection, transaction, DeleteCachedPost, deletes, cancellationToken);
         await ExecuteEachAsync(connection, transaction, MarkServedPostDeleted, deletes, cancellationToken);
     }
 
-    private static async Task ExecuteEachAsync(DbConnection connection, DbTransaction transaction, string sql, IReadOnlyList<object> rows, CancellationToken cancellationToken)
+    internal static async Task ExecuteEachAsync(DbConnection connection, DbTransaction transaction, string sql, IReadOnlyList<object> rows, CancellationToken cancellationToken)
     {
         if (rows.Count > 0)
         {
@@ -178,25 +164,4 @@ public sealed class FirehoseStore(IDbConnectionFactory connections)
 
     public Task<long> CountCachedPostsAsync(CancellationToken cancellationToken) =>
         connections.QuerySingleOrDefaultAsync<long>(CountPosts, null, cancellationToken);
-
-    private sealed class CountDelta(string uri)
-    {
-        public string Uri { get; } = uri;
-        public long Likes { get; private set; }
-        public long Reposts { get; private set; }
-        public long Replies { get; private set; }
-        public long Quotes { get; private set; }
-
-        public CountDelta Add(EngagementKind kind)
-        {
-            switch (kind)
-            {
-                case EngagementKind.Like: Likes++; break;
-                case EngagementKind.Repost: Reposts++; break;
-                case EngagementKind.Reply: Replies++; break;
-                case EngagementKind.Quote: Quotes++; break;
-            }
-            return this;
-        }
-    }
 }

@@ -35,7 +35,7 @@ public sealed class HydrationEngine
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _slots;
     private long _lastAnswerTicks;
-    private long _apiCalls, _hydrated, _notFound, _errors, _skippedCached, _retries, _rateLimited;
+    private long _apiCalls, _hydrated, _notFound, _errors, _skippedCached, _retries, _rateLimited, _hydratedFromFirehose;
     private long _resumeAtTicks;
 
     public HydrationEngine(
@@ -59,7 +59,7 @@ public sealed class HydrationEngine
 
     public HydrationTotals Totals => new(
         Interlocked.Read(ref _apiCalls), Interlocked.Read(ref _hydrated), Interlocked.Read(ref _notFound),
-        Interlocked.Read(ref _errors), Interlocked.Read(ref _skippedCached), Interlocked.Read(ref _retries));
+        Interlocked.Read(ref _errors), Interlocked.Read(ref _skippedCached), Interlocked.Read(ref _retries), Interlocked.Read(ref _hydratedFromFirehose));
 
     /// <summary>
     /// Runs until the hints are drained and the sweep finds nothing more (or the limit is reached), then waits for
@@ -349,6 +349,7 @@ public sealed class HydrationEngine
             // Posts the firehose brought settle from its cache; only the rest cost a getPosts call.
             var fromFirehose = await _firehose.TryHydrateAsync(byDid, cancellationToken);
             RecordHydrated(run, fromFirehose.Count);
+            Interlocked.Add(ref _hydratedFromFirehose, fromFirehose.Count);
             byDid = byDid.Except(fromFirehose).ToList();
             if (byDid.Count > 0)
             {

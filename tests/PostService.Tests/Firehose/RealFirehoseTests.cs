@@ -85,6 +85,8 @@ public abstract class RealFirehoseTests(DatabaseProvider provider)
                 new { did = account.Did, handle = account.Handle }) == 3,
             "the served posts are ok from the firehose's cache", Timeout);
         Assert.DoesNotContain(appView.Calls, call => call.Uris.Intersect(created.Select(post => post.Uri)).Any());
+        var stats = await client.GetFromJsonAsync<JsonElement>("/hydration/stats");
+        Assert.Equal(3, stats.GetProperty("totals_since_start").GetProperty("hydrated_from_firehose").GetInt64());
 
         await Network.DeletePostAsync(created[0].Uri);
         await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE post_uri = @uri AND deleted_at IS NOT NULL AND text = @text",
