@@ -10,7 +10,8 @@ namespace PostService.Atproto;
 /// </summary>
 public static class DagCborReader
 {
-    public const int DefaultMaxDepth = 64;
+    /// <summary>Well under System.Text.Json's default writer depth (64), so decoded records can always be serialised.</summary>
+    public const int DefaultMaxDepth = 32;
     public const int DefaultMaxBlockBytes = 2 * 1024 * 1024;
 
     public static JsonNode? ReadJson(ReadOnlyMemory<byte> block, int maxDepth = DefaultMaxDepth, int maxBlockBytes = DefaultMaxBlockBytes)

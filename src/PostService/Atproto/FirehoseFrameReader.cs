@@ -56,25 +56,31 @@ public sealed class FirehoseFrameReader
         reader.ReadEndMap();
         return op switch
         {
+            null => throw new AtprotoFormatException("frame header: op is missing"),
             -1 => FirehoseBodies.ReadError(reader),
             1 => type switch
             {
-                "#commit" => FirehoseBodies.ReadCommit(reader),
+                null => throw new AtprotoFormatException("frame header: op 1 without t"),
+                "#commit" => FirehoseCommitBody.Read(reader),
                 "#identity" => FirehoseBodies.ReadIdentity(reader),
                 "#account" => FirehoseBodies.ReadAccount(reader),
                 "#sync" => FirehoseBodies.ReadSync(reader),
                 "#info" => FirehoseBodies.ReadInfo(reader),
-                null => throw new AtprotoFormatException("frame header: op 1 without t"),
-                _ => SkipUnknown(reader, type),
+                _ => SkipUnknown(reader, op.Value, type),
             },
-            null => throw new AtprotoFormatException("frame header: op is missing"),
-            _ => throw new AtprotoFormatException($"frame header: op {op} is neither 1 nor -1"),
+            _ => SkipUnknown(reader, op.Value, type),
         };
     }
 
-    private static FirehoseUnknown SkipUnknown(CborReader reader, string type)
+    private static FirehoseUnknown SkipUnknown(CborReader reader, long op, string? type)
     {
-        DagCborReader.SkipValue(reader, $"{type} body");
-        return new FirehoseUnknown(type);
+        const string what = "unknown frame body";
+        if (reader.PeekState() != CborReaderState.StartMap)
+        {
+            throw new AtprotoFormatException($"{what}: expected a map, found {reader.PeekState()}");
+        }
+
+        DagCborReader.SkipValue(reader, what);
+        return new FirehoseUnknown(op, type);
     }
 }

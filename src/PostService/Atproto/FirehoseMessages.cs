@@ -34,5 +34,8 @@ public sealed record FirehoseInfo(string Name, string? Message) : FirehoseMessag
 /// <summary>An error frame (op -1); the server closes the connection after it.</summary>
 public sealed record FirehoseError(string Error, string? Message) : FirehoseMessage;
 
-/// <summary>A message type this reader does not know; its body was checked as DAG-CBOR and skipped.</summary>
-public sealed record FirehoseUnknown(string Type) : FirehoseMessage;
+/// <summary>
+/// A frame with an <c>op</c> or <c>t</c> this reader does not know, which the event-stream spec says to ignore;
+/// its body was still checked as a DAG-CBOR map, since bad encoding is a hard error.
+/// </summary>
+public sealed record FirehoseUnknown(long Op, string? Type) : FirehoseMessage;

@@ -6,9 +6,10 @@ public sealed record MstNodeEntry(string Key, Cid Value, Cid? Right);
 /// <summary>
 /// A Merkle search tree node <c>{l, e: [{p, k, v, t}]}</c>. Each entry's key is the first <c>p</c> bytes of the
 /// previous entry's key in this node, then <c>k</c>; <c>l</c> holds the keys before the first entry, an entry's
-/// <c>t</c> those between it and the next.
+/// <c>t</c> those between it and the next. <c>l</c> and <c>t</c> may be null or absent. All keys of a node sit
+/// on one layer, <see cref="Layer"/> (null for a node without entries).
 /// </summary>
-public sealed record MstNode(Cid? Left, IReadOnlyList<MstNodeEntry> Entries)
+public sealed record MstNode(Cid? Left, IReadOnlyList<MstNodeEntry> Entries, int? Layer)
 {
     /// <summary>Longest key accepted; real keys are an NSID (≤ 317) + '/' + record key (≤ 512).</summary>
     public const int MaxKeyLength = 1024;
@@ -22,7 +23,7 @@ public sealed record MstNode(Cid? Left, IReadOnlyList<MstNodeEntry> Entries)
         {
             Cid? left = null;
             List<MstNodeEntry>? entries = null;
-            var sawLeft = false;
+            int? layer = null;
             var count = DagCbor.ReadMapStart(reader, What);
             for (var i = 0; i < count; i++)
             {
@@ -30,11 +31,10 @@ public sealed record MstNode(Cid? Left, IReadOnlyList<MstNodeEntry> Entries)
                 if (key.SequenceEqual("l"u8))
                 {
                     left = DagCbor.ReadNullableLink(reader, What);
-                    sawLeft = true;
                 }
                 else if (key.SequenceEqual("e"u8))
                 {
-                    entries = ReadEntries(reader);
+                    entries = ReadEntries(reader, out layer);
                 }
                 else
                 {
@@ -44,12 +44,7 @@ public sealed record MstNode(Cid? Left, IReadOnlyList<MstNodeEntry> Entries)
 
             reader.ReadEndMap();
             DagCbor.ExpectEnd(reader, What);
-            if (!sawLeft)
-            {
-                throw DagCbor.Missing(What, "l");
-            }
-
-            return new MstNode(left, entries ?? throw DagCbor.Missing(What, "e"));
+            return new MstNode(left, entries ?? throw DagCbor.Missing(What, "e"), layer);
         }
         catch (Exception exception) when (DagCbor.IsReaderFailure(exception))
         {
@@ -57,8 +52,9 @@ public sealed record MstNode(Cid? Left, IReadOnlyList<MstNodeEntry> Entries)
         }
     }
 
-    private static List<MstNodeEntry> ReadEntries(System.Formats.Cbor.CborReader reader)
+    private static List<MstNodeEntry> ReadEntries(System.Formats.Cbor.CborReader reader, out int? layer)
     {
+        layer = null;
         var count = DagCbor.ReadArrayStart(reader, What);
         var entries = new List<MstNodeEntry>();
         Span<byte> previousKey = stackalloc byte[MaxKeyLength];
@@ -68,7 +64,6 @@ public sealed record MstNode(Cid? Left, IReadOnlyList<MstNodeEntry> Entries)
             long? prefixLength = null;
             ReadOnlyMemory<byte>? suffix = null;
             Cid? value = null, right = null;
-            var sawRight = false;
             var fields = DagCbor.ReadMapStart(reader, What);
             for (var f = 0; f < fields; f++)
             {
@@ -76,18 +71,14 @@ public sealed record MstNode(Cid? Left, IReadOnlyList<MstNodeEntry> Entries)
                 if (key.SequenceEqual("p"u8)) prefixLength = DagCbor.ReadInteger(reader, What);
                 else if (key.SequenceEqual("k"u8)) suffix = DagCbor.ReadBytes(reader, What);
                 else if (key.SequenceEqual("v"u8)) value = DagCbor.ReadLink(reader, What);
-                else if (key.SequenceEqual("t"u8))
-                {
-                    right = DagCbor.ReadNullableLink(reader, What);
-                    sawRight = true;
-                }
+                else if (key.SequenceEqual("t"u8)) right = DagCbor.ReadNullableLink(reader, What);
                 else throw new AtprotoFormatException($"{What}: unexpected entry field");
             }
 
             reader.ReadEndMap();
-            if (prefixLength is null || suffix is null || value is null || !sawRight)
+            if (prefixLength is null || suffix is null || value is null)
             {
-                throw new AtprotoFormatException($"{What}: entry {i} lacks one of p, k, v, t");
+                throw new AtprotoFormatException($"{What}: entry {i} lacks one of p, k, v");
             }
 
             if (prefixLength < 0 || prefixLength > previousLength)
@@ -95,14 +86,33 @@ public sealed record MstNode(Cid? Left, IReadOnlyList<MstNodeEntry> Entries)
                 throw new AtprotoFormatException($"{What}: entry {i} prefix length {prefixLength} exceeds the previous key's {previousLength}");
             }
 
-            var keyLength = (int)prefixLength.Value + suffix.Value.Length;
+            var prefix = (int)prefixLength.Value;
+            var keyLength = prefix + suffix.Value.Length;
             if (keyLength > MaxKeyLength)
             {
                 throw new AtprotoFormatException($"{What}: entry {i} key longer than {MaxKeyLength} bytes");
             }
 
-            suffix.Value.Span.CopyTo(previousKey[(int)prefixLength.Value..]);
+            if (keyLength == 0)
+            {
+                throw new AtprotoFormatException($"{What}: entry {i} has an empty key");
+            }
+
+            // Compaction is mandatory (the tree must be reproducible), so p is the whole shared prefix.
+            if (prefix < previousLength && suffix.Value.Length > 0 && suffix.Value.Span[0] == previousKey[prefix])
+            {
+                throw new AtprotoFormatException($"{What}: entry {i} shares more than its prefix length {prefix} with the previous key");
+            }
+
+            suffix.Value.Span.CopyTo(previousKey[prefix..]);
             previousLength = keyLength;
+            var depth = MstKeyDepth.Of(previousKey[..keyLength]);
+            if (layer is not null && depth != layer)
+            {
+                throw new AtprotoFormatException($"{What}: entry {i} belongs on layer {depth}, its node's keys on {layer}");
+            }
+
+            layer = depth;
             entries.Add(new MstNodeEntry(RepoPath.KeyToString(previousKey[..keyLength]), value, right));
         }
 

@@ -6,6 +6,8 @@ public readonly record struct MstEntry(RepoPath Path, Cid Cid);
 /// <summary>
 /// Enumerates a Merkle search tree in key order, depth first without recursion. Keys must strictly increase
 /// across the whole walk and no node may be visited twice, so cycles and mis-ordered trees fail instead of looping.
+/// Layers are checked as the repository spec asks: each subtree sits exactly one layer below its parent, and
+/// only the root of an empty repository may be an empty node without a subtree.
 /// </summary>
 public static class MstWalker
 {
@@ -25,18 +27,18 @@ public static class MstWalker
     private static IEnumerable<MstEntry> WalkIterator(Cid root, IBlockSource blocks, bool tolerateMissingBlocks)
     {
         var visited = new HashSet<Cid>();
-        var stack = new Stack<(MstNode Node, int Next)>();
+        var stack = new Stack<(MstNode Node, int Next, int Layer)>();
         string? previousKey = null;
-        Descend(root);
+        Descend(root, expectedLayer: null);
         while (stack.Count > 0)
         {
-            var (node, next) = stack.Pop();
+            var (node, next, layer) = stack.Pop();
             if (next == -1)
             {
-                stack.Push((node, 0));
+                stack.Push((node, 0, layer));
                 if (node.Left is not null)
                 {
-                    Descend(node.Left);
+                    Descend(node.Left, layer - 1);
                 }
 
                 continue;
@@ -47,7 +49,7 @@ public static class MstWalker
                 continue;
             }
 
-            stack.Push((node, next + 1));
+            stack.Push((node, next + 1, layer));
             var entry = node.Entries[next];
             if (previousKey is not null && string.CompareOrdinal(entry.Key, previousKey) <= 0)
             {
@@ -58,11 +60,11 @@ public static class MstWalker
             yield return new MstEntry(RepoPath.Parse(entry.Key), entry.Value);
             if (entry.Right is not null)
             {
-                Descend(entry.Right);
+                Descend(entry.Right, layer - 1);
             }
         }
 
-        void Descend(Cid cid)
+        void Descend(Cid cid, int? expectedLayer)
         {
             if (!visited.Add(cid))
             {
@@ -84,7 +86,34 @@ public static class MstWalker
                 throw new AtprotoFormatException($"MST node {cid} is missing from the blocks");
             }
 
-            stack.Push((MstNode.Decode(block), -1));
+            var node = MstNode.Decode(block);
+            stack.Push((node, -1, CheckLayer(cid, node, expectedLayer)));
         }
+    }
+
+    private static int CheckLayer(Cid cid, MstNode node, int? expectedLayer)
+    {
+        if (expectedLayer < 0)
+        {
+            throw new AtprotoFormatException($"MST node {cid} hangs below layer 0");
+        }
+
+        if (node.Layer is { } layer && expectedLayer is { } expected && layer != expected)
+        {
+            throw new AtprotoFormatException($"MST node {cid} holds layer-{layer} keys where layer {expected} belongs");
+        }
+
+        if (node.Entries.Count == 0 && node.Left is null && expectedLayer is not null)
+        {
+            throw new AtprotoFormatException($"MST node {cid} is empty and points nowhere");
+        }
+
+        if (node.Entries.Count == 0 && node.Left is not null && expectedLayer is null)
+        {
+            throw new AtprotoFormatException($"MST root {cid} is an empty node over a subtree");
+        }
+
+        // An empty root (empty repository) has no children, so its layer only has to be non-negative.
+        return node.Layer ?? expectedLayer ?? 0;
     }
 }

@@ -14,7 +14,14 @@ public readonly record struct RepoPath(string Collection, string RecordKey)
             throw new AtprotoFormatException($"repo path '{path}' is not collection/rkey");
         }
 
-        return new RepoPath(path[..slash], path[(slash + 1)..]);
+        var collection = path[..slash];
+        var recordKey = path[(slash + 1)..];
+        if (collection is "." or ".." || recordKey is "." or "..")
+        {
+            throw new AtprotoFormatException($"repo path '{path}' has a '.' or '..' segment");
+        }
+
+        return new RepoPath(collection, recordKey);
     }
 
     public override string ToString() => Collection + "/" + RecordKey;
