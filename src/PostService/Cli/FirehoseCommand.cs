@@ -1,9 +1,6 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 using PostService.Firehose;
-using PostService.Storage;
-using PostService.Storage.Migrations;
 
 namespace PostService.Cli;
 
@@ -51,24 +48,10 @@ internal static class FirehoseCommand
     private static async Task<int> RunAsync(
         string? database, string? url, long? cursor, bool resume, double? days, bool stopWhenLive, CliEnvironment environment, CancellationToken cancellationToken)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        void Stop(PosixSignalContext signal)
-        {
-            signal.Cancel = true;
-            stop.Cancel();
-        }
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-
-        using var host = CliHost.Build(database, environment);
-        var store = database ?? host.Services.GetRequiredService<IDbConnectionFactory>().Description;
-        var migration = await host.Services.GetRequiredService<Migrator>().MigrateAsync(stop.Token);
-        if (migration.Applied.Count > 0)
-        {
-            await environment.Output.WriteLineAsync($"Migrated {store} first ({migration.Applied.Count} steps).");
-        }
+        using var verb = await ForegroundVerb.StartAsync(database, environment, cancellationToken);
+        var (host, store, stop) = (verb.Host, verb.Store, verb.Stopping);
         var source = FirehoseConsumer.SubscribeUrl(url ?? host.Services.GetRequiredService<IOptions<FirehoseOptions>>().Value.Url);
-        if (resume && await host.Services.GetRequiredService<FirehoseStore>().CursorAsync(source, stop.Token) is null)
+        if (resume && await host.Services.GetRequiredService<FirehoseStore>().CursorAsync(source, stop) is null)
         {
             throw new CliUsageException($"--resume: {store} has no checkpoint for {source}.");
         }
@@ -76,13 +59,13 @@ internal static class FirehoseCommand
         var consumer = host.Services.GetRequiredService<FirehoseConsumer>();
         var notBefore = days is { } d ? DateTimeOffset.UtcNow.AddDays(-d) : (DateTimeOffset?)null;
         await environment.Output.WriteLineAsync($"Consuming {source} into {store}{(stopWhenLive ? " until live" : "")}; Ctrl+C stops.");
-        var running = consumer.RunAsync(new FirehoseRunSpec(source, cursor, notBefore, stopWhenLive), stop.Token);
+        var running = consumer.RunAsync(new FirehoseRunSpec(source, cursor, notBefore, stopWhenLive), stop);
         await FirehoseProgress.FollowAsync(environment, consumer.Status, host.Services.GetRequiredService<FirehoseStore>(), running);
         try
         {
             await running;
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (verb.StopRequested)
         {
             await environment.Output.WriteLineAsync($"Stopped at cursor {consumer.Status.Cursor}; --resume continues from the checkpoint.");
             return ExitCodes.Cancelled;
