@@ -9,6 +9,8 @@ namespace PostService.Firehose;
 /// </summary>
 public sealed class FirehoseWriter(FirehoseStore store, FirehoseOptions options, FirehoseStatus status, TimeProvider time, ILogger logger)
 {
+    private DateTimeOffset _nextPrune;
+
     private TimeSpan Lease => TimeSpan.FromSeconds(options.LeaseSeconds);
 
     /// <summary>Applies events until the channel completes; events up to <paramref name="checkpoint"/> were applied before and are passed over.</summary>
@@ -17,7 +19,7 @@ public sealed class FirehoseWriter(FirehoseStore store, FirehoseOptions options,
         var batch = new List<FirehoseEvent>(options.MaxBatchEvents);
         var flushInterval = TimeSpan.FromMilliseconds(options.FlushIntervalMs);
         var batchStarted = 0L;
-        var nextPrune = time.GetUtcNow();
+        _nextPrune = time.GetUtcNow().AddSeconds(options.PruneIntervalSeconds);
         while (true)
         {
             if (events.TryRead(out var next))
@@ -76,10 +78,17 @@ public sealed class FirehoseWriter(FirehoseStore store, FirehoseOptions options,
         await store.ApplyAsync(url, options.ReplicaId, batch, now, now + Lease, cancellationToken);
         status.Applied(batch.Count, batch[^1].Seq, batch[^1].Time);
         batch.Clear();
+        // After batches too, so that a writer that is never idle (catching up) still prunes.
+        await PruneWhenDueAsync(cancellationToken);
     }
 
-    private async Task PruneAsync(CancellationToken cancellationToken)
+    private async Task PruneWhenDueAsync(CancellationToken cancellationToken)
     {
+        if (time.GetUtcNow() < _nextPrune)
+        {
+            return;
+        }
+        _nextPrune = time.GetUtcNow().AddSeconds(options.PruneIntervalSeconds);
         var pruned = await store.PruneAsync(time.GetUtcNow().AddHours(-options.RetentionHours), cancellationToken);
         if (pruned > 0)
         {

@@ -1,9 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Dapper;
-using Microsoft.Extensions.DependencyInjection;
 using PostService.Cli;
-using PostService.Storage.Migrations;
 using PostService.Tests.Builders;
 using PostService.Tests.Infrastructure;
 
@@ -53,7 +51,7 @@ public sealed class HydrateCommandTests : IAsyncLifetime
         var result = await HydrateAsync();
 
         Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
-        Assert.Contains($"Migrated {_path} first ({MigrationCount()} steps); backup: {_path}.bak-", result.Output);
+        Assert.Contains($"Migrated {_path} first ({MigrationSteps.Versions.Count} steps); backup: {_path}.bak-", result.Output);
         Assert.Contains($"4 posts to hydrate in {_path}.", result.Output);
         Assert.Matches(@"run 1\W+completed", result.Output);
         Assert.Matches(@"attempted\W+4\W", result.Output);
@@ -158,12 +156,5 @@ public sealed class HydrateCommandTests : IAsyncLifetime
             TempDirectory.Delete(_directory);
             return ValueTask.CompletedTask;
         }
-    }
-
-    /// <summary>Every step the service knows: a legacy file needs them all.</summary>
-    private static int MigrationCount()
-    {
-        using var services = CoreServices.For(Path.Combine(Path.GetTempPath(), "unused.db"));
-        return services.GetServices<IMigration>().Count();
     }
 }

@@ -204,6 +204,35 @@ public abstract class FirehoseConsumerTests(DatabaseProvider provider) : IAsyncL
         Assert.Equal(7, SavedCursor());
     }
 
+    [DatabaseFact]
+    public async Task PruningDropsPostsSeenBeforeTheWindowAndKeepsTheCountsOfServedOnes()
+    {
+        var store = _services.GetRequiredService<FirehoseStore>();
+        var url = FirehoseConsumer.SubscribeUrl(_firehose.Url);
+        var now = DateTimeOffset.UtcNow;
+        const string Old = "at://did:plc:old/app.bsky.feed.post/1", OldServed = "at://did:plc:old/app.bsky.feed.post/2", Recent = "at://did:plc:new/app.bsky.feed.post/3";
+        Serve(OldServed);
+        static PostCreated Post(string uri) => new(uri, "did:plc:x", "bafyreib", null, "text", null, null, null, null, null, null);
+        await store.TakeLeaseAsync(url, "replica-a", now, now.AddSeconds(30), CancellationToken.None);
+        await store.ApplyAsync(url, "replica-a",
+        [
+            new FirehoseEvent(1, now.AddHours(-200), [Post(Old), Post(OldServed), new EngagementCreated(EngagementKind.Like, Old), new EngagementCreated(EngagementKind.Like, OldServed)]),
+            new FirehoseEvent(2, now, [Post(Recent)]),
+        ], now, now.AddSeconds(30), CancellationToken.None);
+
+        Assert.Equal(2, await store.PruneAsync(now.AddHours(-168), CancellationToken.None));
+
+        Assert.Equal([Recent], Cached());
+        Assert.Equal(1, _database.Count("SELECT like_count FROM firehose_counts WHERE uri = @uri", new { uri = OldServed }));
+        Assert.Equal(0, _database.Count("SELECT count(*) FROM firehose_counts WHERE uri = @uri", new { uri = Old }));
+    }
+
+    private List<string> Cached()
+    {
+        using var db = _database.Open();
+        return db.Query<string>("SELECT uri FROM firehose_posts").AsList();
+    }
+
     /// <summary>An op -1 frame, as a server sends before closing the connection.</summary>
     private static byte[] ErrorFrame(string error, string message)
     {
