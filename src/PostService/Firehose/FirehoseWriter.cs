@@ -44,11 +44,7 @@ public sealed class FirehoseWriter(FirehoseStore store, FirehoseOptions options,
                 await FlushAsync(url, batch, cancellationToken);
                 continue;
             }
-            if (time.GetUtcNow() >= nextPrune)
-            {
-                await PruneAsync(cancellationToken);
-                nextPrune = time.GetUtcNow().AddSeconds(options.PruneIntervalSeconds);
-            }
+            await PruneWhenDueAsync(cancellationToken);
             if (!await WaitOrRenewAsync(url, events, cancellationToken))
             {
                 return;

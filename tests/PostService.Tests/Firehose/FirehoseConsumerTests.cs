@@ -41,9 +41,10 @@ public abstract class FirehoseConsumerTests(DatabaseProvider provider) : IAsyncL
         _database.Dispose();
     }
 
-    private ServiceProvider Services(string replica) => CoreServices.For(new Dictionary<string, string?>(_database.Settings)
+    private ServiceProvider Services(string replica, int leaseSeconds = 30) => CoreServices.For(new Dictionary<string, string?>(_database.Settings)
     {
         ["PostService:Firehose:ReplicaId"] = replica,
+        ["PostService:Firehose:LeaseSeconds"] = leaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["PostService:Firehose:MaxFrameBytes"] = MaxFrameBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["PostService:Firehose:LiveLagSeconds"] = "0",
         ["PostService:Firehose:MaxReconnectDelaySeconds"] = "1",
@@ -202,6 +203,28 @@ public abstract class FirehoseConsumerTests(DatabaseProvider provider) : IAsyncL
         await Assert.ThrowsAsync<FirehoseLeaseLostException>(() =>
             store.ApplyAsync(url, "replica-a", [new FirehoseEvent(8, now, [])], now.AddSeconds(32), now.AddSeconds(62), CancellationToken.None));
         Assert.Equal(7, SavedCursor());
+    }
+
+    [DatabaseFact]
+    public async Task AStandbyReplicaTakesOverFromTheCheckpointWhenTheConsumingOneDies()
+    {
+        Serve(RecordedFrames.BobPost);
+        await using var first = Services("replica-a", leaseSeconds: 3);
+        await using var second = Services("replica-b", leaseSeconds: 3);
+        using var death = new CancellationTokenSource();
+        var consuming = first.GetRequiredService<FirehoseConsumer>().RunAsync(new FirehoseRunSpec(_firehose.Url), death.Token);
+        await Eventually.TrueAsync(() => SavedCursor() == 43, "the first replica applied the stream");
+
+        var standingBy = second.GetRequiredService<FirehoseConsumer>().RunAsync(new FirehoseRunSpec(_firehose.Url, StopWhenLive: true), CancellationToken.None);
+        await Eventually.TrueAsync(() => second.GetRequiredService<FirehoseStatus>().State == FirehoseState.Standby, "the second replica stands by");
+        Assert.Single(_firehose.Cursors);
+        // Cancelled mid-run, the first replica keeps its lease, as a killed process would.
+        await death.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => consuming);
+        await standingBy.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal([null, 43], _firehose.Cursors);
+        Assert.Equal(1, _database.Count("SELECT reply_count FROM firehose_counts WHERE uri = @uri", new { uri = RecordedFrames.BobPost }));
     }
 
     [DatabaseFact]
