@@ -48,6 +48,8 @@ internal static class FirehoseCommand
     private static async Task<int> RunAsync(
         string? database, string? url, long? cursor, bool resume, double? days, bool stopWhenLive, CliEnvironment environment, CancellationToken cancellationToken)
     {
+        // From when the command was given, not from when the database was ready.
+        var notBefore = days is { } d ? DateTimeOffset.UtcNow.AddDays(-d) : (DateTimeOffset?)null;
         using var verb = await ForegroundVerb.StartAsync(database, environment, cancellationToken);
         var (host, store, stop) = (verb.Host, verb.Store, verb.Stopping);
         var source = FirehoseConsumer.SubscribeUrl(url ?? host.Services.GetRequiredService<IOptions<FirehoseOptions>>().Value.Url);
@@ -57,7 +59,6 @@ internal static class FirehoseCommand
         }
 
         var consumer = host.Services.GetRequiredService<FirehoseConsumer>();
-        var notBefore = days is { } d ? DateTimeOffset.UtcNow.AddDays(-d) : (DateTimeOffset?)null;
         await environment.Output.WriteLineAsync($"Consuming {source} into {store}{(stopWhenLive ? " until live" : "")}; Ctrl+C stops.");
         var running = consumer.RunAsync(new FirehoseRunSpec(source, cursor, notBefore, stopWhenLive), stop);
         await FirehoseProgress.FollowAsync(environment, consumer.Status, host.Services.GetRequiredService<FirehoseStore>(), running);

@@ -136,20 +136,44 @@ public abstract class RealFirehoseTests(DatabaseProvider provider)
             $"the post has exactly {likes} likes", Timeout);
     }
 
-    [RealAppViewDatabaseFact]
-    public async Task ACursorFarInThePastGetsTheOldestEventsThePdsKeeps()
+    /// <summary>Runs the CLI's firehose verb to live on a fresh database of the test's store.</summary>
+    private static async Task<CliResult> FirehoseVerbAsync(TestDatabase database, params string[] options)
     {
-        using var database = TestDatabase.Create(provider);
         var settings = new Dictionary<string, string?>(database.Settings) { ["PostService:Firehose:LiveLagSeconds"] = "0" };
         var args = database.Path is { } path ? new[] { "--db", path } : [];
         if (database.Path is { } file)
         {
             await File.WriteAllBytesAsync(file, []);
         }
+        return await CliRunner.RunAsync(["firehose", .. args, "--url", Network.FirehoseUrl, .. options, "--stop-when-live"], settings);
+    }
 
-        var result = await CliRunner.RunAsync([
-            "firehose", .. args, "--url", Network.FirehoseUrl, "--cursor", "0", "--stop-when-live",
-        ], settings);
+    [RealAppViewDatabaseFact]
+    public async Task DaysAppliesOnlyTheEventsOfThatWindowFromTheOldestOn()
+    {
+        using var database = TestDatabase.Create(provider);
+        var account = await NewAccountAsync();
+        var (before, _) = await Network.CreatePostAsync(Name(account), "before the window");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var (inside, _) = await Network.CreatePostAsync(Name(account), "inside the window");
+        var sinceInside = System.Diagnostics.Stopwatch.StartNew();
+
+        // The window opens 1.5 s before the second post: the first, 3 s older, is left out.
+        var result = await FirehoseVerbAsync(database, "--days",
+            ((sinceInside.Elapsed.TotalSeconds + 1.5) / 86_400).ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(1, database.Count("SELECT count(*) FROM firehose_posts WHERE uri = @uri", new { uri = inside }));
+        Assert.Equal(0, database.Count("SELECT count(*) FROM firehose_posts WHERE uri = @uri", new { uri = before }));
+        Assert.True(database.Count("SELECT cursor FROM firehose_cursor") > 0);
+    }
+
+    [RealAppViewDatabaseFact]
+    public async Task ACursorFarInThePastGetsTheOldestEventsThePdsKeeps()
+    {
+        using var database = TestDatabase.Create(provider);
+
+        var result = await FirehoseVerbAsync(database, "--cursor", "0");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("Live at cursor", result.Output);
