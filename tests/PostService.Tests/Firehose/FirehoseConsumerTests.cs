@@ -256,19 +256,40 @@ public abstract class FirehoseConsumerTests(DatabaseProvider provider) : IAsyncL
         return db.Query<string>("SELECT uri FROM firehose_posts").AsList();
     }
 
-    /// <summary>An op -1 frame, as a server sends before closing the connection.</summary>
-    private static byte[] ErrorFrame(string error, string message)
+    [DatabaseFact]
+    public async Task AnOutdatedCursorIsLoggedAndTheStreamCarriesOnFromTheOldestEvent()
     {
-        var writer = new CborWriter(CborConformanceMode.Ctap2Canonical, allowMultipleRootLevelValues: true);
-        writer.WriteStartMap(1);
+        _firehose.Frames = [new FakeFrame(29, Frame(1, "#info", ("name", "OutdatedCursor"), ("message", "cursor too old"))), .. RecordedFrames.All];
+
+        await ConsumeUntilLiveAsync();
+
+        Assert.Equal(9, Status.EventsApplied);
+        Assert.Contains(_logs.Entries, log => log.Level == LogLevel.Warning
+            && log.Message.Contains("older than", StringComparison.Ordinal) && log.Message.Contains("cursor too old", StringComparison.Ordinal));
+    }
+
+    /// <summary>An op -1 frame, as a server sends before closing the connection.</summary>
+    private static byte[] ErrorFrame(string error, string message) => Frame(-1, null, ("error", error), ("message", message));
+
+    /// <summary>A frame of header <c>{op, t}</c> and a body of text fields.</summary>
+    private static byte[] Frame(int op, string? type, params (string Key, string Value)[] body)
+    {
+        var writer = new CborWriter(CborConformanceMode.Canonical, allowMultipleRootLevelValues: true);
+        writer.WriteStartMap(type is null ? 1 : 2);
         writer.WriteTextString("op");
-        writer.WriteInt32(-1);
+        writer.WriteInt32(op);
+        if (type is not null)
+        {
+            writer.WriteTextString("t");
+            writer.WriteTextString(type);
+        }
         writer.WriteEndMap();
-        writer.WriteStartMap(2);
-        writer.WriteTextString("error");
-        writer.WriteTextString(error);
-        writer.WriteTextString("message");
-        writer.WriteTextString(message);
+        writer.WriteStartMap(body.Length);
+        foreach (var (key, value) in body)
+        {
+            writer.WriteTextString(key);
+            writer.WriteTextString(value);
+        }
         writer.WriteEndMap();
         return writer.Encode();
     }
