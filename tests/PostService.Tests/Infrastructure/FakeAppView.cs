@@ -1,17 +1,9 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace PostService.Tests.Infrastructure;
 
@@ -66,18 +58,10 @@ public sealed partial class FakeAppView : IAsyncDisposable
 
     public static async Task<FakeAppView> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
-
-        var fake = new FakeAppView(builder.Build());
+        var fake = new FakeAppView(LoopbackWebApp.Create());
         fake._app.MapGet("/xrpc/app.bsky.feed.getPosts", fake.HandleGetPostsAsync);
         await fake._app.StartAsync();
-
-        var address = fake._app.Services.GetRequiredService<IServer>()
-            .Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        fake.BaseUrl = address.TrimEnd('/');
+        fake.BaseUrl = LoopbackWebApp.Address(fake._app);
         return fake;
     }
 

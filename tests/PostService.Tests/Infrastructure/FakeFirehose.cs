@@ -1,15 +1,7 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace PostService.Tests.Infrastructure;
 
@@ -49,16 +41,11 @@ public sealed class FakeFirehose : IAsyncDisposable
 
     public static async Task<FakeFirehose> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
-        var fake = new FakeFirehose(builder.Build());
+        var fake = new FakeFirehose(LoopbackWebApp.Create());
         fake._app.UseWebSockets();
         fake._app.Map("/xrpc/com.atproto.sync.subscribeRepos", fake.ServeAsync);
         await fake._app.StartAsync();
-        var address = fake._app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        fake.Url = address.Replace("http://", "ws://", StringComparison.Ordinal).TrimEnd('/') + "/xrpc/com.atproto.sync.subscribeRepos";
+        fake.Url = LoopbackWebApp.Address(fake._app).Replace("http://", "ws://", StringComparison.Ordinal) + "/xrpc/com.atproto.sync.subscribeRepos";
         return fake;
     }
 
