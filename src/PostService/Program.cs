@@ -4,6 +4,7 @@ using PostService.Dashboard;
 using PostService.Exports;
 using PostService.Engagements;
 using PostService.FeedRequests;
+using PostService.Firehose;
 using PostService.Hosting;
 using PostService.Hydration;
 using PostService.Ingestion;
@@ -29,6 +30,7 @@ static async Task<int> ServeAsync(string[] args)
     app.MapHydrationEndpoints();
     app.MapBackfillEndpoints();
     app.MapEngagementsEndpoints();
+    app.MapFirehose();
     app.MapDashboardEndpoints();
     app.MapExports();
     app.MapTelemetry();

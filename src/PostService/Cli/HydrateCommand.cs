@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using PostService.Hydration;
-using PostService.Storage;
-using PostService.Storage.Migrations;
 using Spectre.Console;
 
 namespace PostService.Cli;
@@ -46,21 +44,14 @@ internal static class HydrateCommand
 
     private static async Task<int> RunAsync(string? database, RunSpec spec, CliEnvironment environment, CancellationToken cancellationToken)
     {
-        using var stop = new StopSignals(cancellationToken);
-
-        using var host = CliHost.Build(database, environment);
-        var store = database ?? host.Services.GetRequiredService<IDbConnectionFactory>().Description;
-        var migration = await host.Services.GetRequiredService<Migrator>().MigrateAsync(stop.Token);
-        if (migration.Applied.Count > 0)
-        {
-            await environment.Output.WriteLineAsync($"Migrated {store} first ({migration.Applied.Count} steps){(migration.BackupPath is { } backup ? $"; backup: {backup}" : "")}.");
-        }
+        using var verb = await ForegroundVerb.StartAsync(database, environment, cancellationToken);
+        var (host, store, stop) = (verb.Host, verb.Store, verb.Stopping);
 
         var engine = host.Services.GetRequiredService<HydrationEngine>();
-        var total = await engine.CountDueAsync(spec, stop.Token);
+        var total = await engine.CountDueAsync(spec, stop);
         await environment.Output.WriteLineAsync($"{total} posts to hydrate in {store}{(spec.Force ? ", failed ones included" : "")}.");
         var run = new HydrationRun(spec);
-        var running = engine.RunAsync(run, hints: null, CancellationToken.None, stop.Token);
+        var running = engine.RunAsync(run, hints: null, CancellationToken.None, stop);
         await HydrationProgress.FollowAsync(environment, run, total, running);
         var record = await running;
 

@@ -50,7 +50,7 @@ internal static class HydrationProgress
     }
 
     /// <summary>Waits for the run to end, at most <paramref name="wait"/>; true when it has (whether it failed or not).</summary>
-    private static async Task<bool> EndedWithinAsync(Task running, TimeSpan wait) => await Task.WhenAny(running, Task.Delay(wait)) == running;
+    internal static async Task<bool> EndedWithinAsync(Task running, TimeSpan wait) => await Task.WhenAny(running, Task.Delay(wait)) == running;
 
     private sealed record Sample(long Done, long Total, double PerSecond, long RateLimited)
     {

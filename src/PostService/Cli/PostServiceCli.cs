@@ -28,6 +28,7 @@ public static class PostServiceCli
             ExportCommand.Create(environment),
             HealthcheckCommand.Create(environment),
             BackfillReposCommand.Create(environment),
+            FirehoseCommand.Create(environment),
         };
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction(parse => parse.UnmatchedTokens is [var first, ..] && !first.StartsWith('-')
@@ -80,7 +81,7 @@ public static class PostServiceCli
 
     private static async Task<int> UnknownVerbAsync(string verb, CliEnvironment environment)
     {
-        await environment.Error.WriteLineAsync($"error: unknown command '{verb}'; see --help for serve, migrate, hydrate, report, copy, export, healthcheck and backfill-repos.");
+        await environment.Error.WriteLineAsync($"error: unknown command '{verb}'; see --help for serve, migrate, hydrate, report, copy, export, healthcheck, backfill-repos and firehose.");
         return ExitCodes.Failed;
     }
 }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using PostService.Backfill;
 using PostService.Engagements;
 using PostService.FeedRequests;
+using PostService.Firehose;
 using PostService.Hydration;
 using PostService.Identity;
 using PostService.Ingestion;
@@ -42,6 +43,7 @@ public static class PostServiceRegistration
         builder.Services.AddPostServiceCore(builder.Configuration);
         builder.Services.AddHydrationWorker(builder.Configuration);
         builder.Services.AddRepoBackfillWorker(builder.Configuration);
+        builder.Services.AddFirehoseWorker(builder.Configuration);
         builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section));
         builder.Services.AddIngestion(builder.Configuration);
         builder.Services.AddOptions<ShutdownOptions>().Bind(builder.Configuration.GetSection(ShutdownOptions.Section))
@@ -98,6 +100,7 @@ public static class PostServiceRegistration
         services.AddIdentity(configuration);
         services.AddRepoBackfill(configuration);
         services.AddSingleton<EngagementsRepository>();
+        services.AddFirehose(configuration);
         // One name per process in the claims and the shared call log, also when none is configured.
         services.AddOptions<RateBudgetOptions>().Configure<IOptions<HydrationOptions>>((budget, hydration) => budget.ReplicaId = hydration.Value.ReplicaId);
         return services;

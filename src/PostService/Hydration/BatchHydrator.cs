@@ -1,3 +1,4 @@
+using PostService.Firehose;
 using PostService.Identity;
 using PostService.Upstream.AppView;
 
@@ -10,6 +11,7 @@ namespace PostService.Hydration;
 public sealed class BatchHydrator(
     IServiceScopeFactory scopes,
     HandleUriResolver handles,
+    FirehoseHydrator firehose,
     OutcomeWriter outcomes,
     OutageDetector outage,
     AppViewPause pause,
@@ -28,7 +30,12 @@ public sealed class BatchHydrator(
             {
                 await outcomes.RecordFailureAsync(run, unresolved.Select(failure => failure.Uri).ToList(), unresolved.Key, FailureKind.Transient, cancellationToken);
             }
-            var fetched = uris.Except(byHandle).Concat(resolved.DidForms.Keys).ToList();
+            // Posts the firehose brought settle from its cache; only the rest cost a getPosts call.
+            var byDid = uris.Except(byHandle).ToList();
+            var fromFirehose = await firehose.TryHydrateAsync(byDid, cancellationToken);
+            metrics.Count(run, HydrationCount.Hydrated, fromFirehose.Count);
+            metrics.Count(run, HydrationCount.HydratedFromFirehose, fromFirehose.Count);
+            var fetched = byDid.Except(fromFirehose).Concat(resolved.DidForms.Keys).ToList();
             if (fetched.Count > 0)
             {
                 // Resolved for this batch only: the typed client's HTTP handler is rotated by the factory, not held for life.

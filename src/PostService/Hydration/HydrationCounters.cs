@@ -11,6 +11,9 @@ public enum HydrationCount
     ApiCalls,
     RateLimited,
     Retries,
+
+    /// <summary>Of <see cref="Hydrated"/>, the posts the firehose's cache settled with no getPosts call.</summary>
+    HydratedFromFirehose,
 }
 
 /// <summary>One set of hydration counts, updated from concurrent calls.</summary>
@@ -23,5 +26,6 @@ public sealed class HydrationCounters
     public void Add(HydrationCount count, long amount) => Interlocked.Add(ref _counts[(int)count], amount);
 
     public HydrationTotals Totals => new(this[HydrationCount.ApiCalls], this[HydrationCount.Hydrated], this[HydrationCount.NotFound],
-        this[HydrationCount.Errors], this[HydrationCount.SkippedCached], this[HydrationCount.Retries]);
+        this[HydrationCount.Errors], this[HydrationCount.SkippedCached], this[HydrationCount.Retries],
+        this[HydrationCount.HydratedFromFirehose]);
 }

@@ -56,4 +56,6 @@ public sealed record HydrationStats(
     long? ActiveRunId,
     HydrationTotals TotalsSinceStart);
 
-public sealed record HydrationTotals(long ApiCalls, long Hydrated, long NotFound, long Errors, long SkippedCached, long Retries);
+/// <param name="Hydrated">Posts made ok, from the AppView or from the firehose's cache.</param>
+/// <param name="HydratedFromFirehose">Of <paramref name="Hydrated"/>, those the firehose's cache settled with no getPosts call.</param>
+public sealed record HydrationTotals(long ApiCalls, long Hydrated, long NotFound, long Errors, long SkippedCached, long Retries, long HydratedFromFirehose);

@@ -36,6 +36,7 @@ public static class StorageRegistration
         services.AddSingleton<IMigration, M007_HydrationClaims>();
         services.AddSingleton<IMigration, M008_PostCountsByWriters>();
         services.AddSingleton<IMigration, M009_IdentityAndRepositories>();
+        services.AddSingleton<IMigration, M010_Firehose>();
         services.AddSingleton<SqliteBackup>();
         services.AddSingleton<Migrator>();
         services.AddSingleton<LegacyAuthorColumns>();

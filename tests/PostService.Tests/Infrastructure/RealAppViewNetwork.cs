@@ -32,6 +32,7 @@ public sealed class RealAppViewNetwork
         DeletedPost = json.GetProperty("deletedPost").GetString()!;
         PlcUrl = json.GetProperty("plcUrl").GetString()!.TrimEnd('/');
         PdsUrl = json.GetProperty("pdsUrl").GetString()!.TrimEnd('/');
+        FirehoseUrl = json.GetProperty("firehoseUrl").GetString()!;
     }
 
     /// <summary>The network, or null when it is not up (then <see cref="SkipReason"/> says why).</summary>
@@ -58,6 +59,8 @@ public sealed class RealAppViewNetwork
 
     /// <summary>The PDS every account of the network lives on.</summary>
     public string PdsUrl { get; }
+    /// <summary>The PDS's <c>com.atproto.sync.subscribeRepos</c> WebSocket.</summary>
+    public string FirehoseUrl { get; }
 
     /// <summary>The seeded accounts by name (<c>alice</c>, <c>bob</c>) with their handles at start.</summary>
     public IReadOnlyDictionary<string, Account> Accounts { get; }
@@ -128,6 +131,16 @@ public sealed class RealAppViewNetwork
     /// <summary>Deactivates the account on its PDS (<paramref name="by"/>: a name, handle or DID), or activates it again.</summary>
     public Task SetActiveAsync(string by, bool active) => ControlAsync(active ? "/activate" : "/deactivate", new { by });
 
+    /// <summary>Creates <paramref name="count"/> posts at once; returns their URIs and CIDs in order.</summary>
+    public async Task<IReadOnlyList<(string Uri, string Cid)>> CreatePostsAsync(string by, int count, string text)
+    {
+        var created = await ControlAsync("/posts", new { by, count, text });
+        return created.GetProperty("posts").EnumerateArray()
+            .Select(post => (post.GetProperty("uri").GetString()!, post.GetProperty("cid").GetString()!)).ToList();
+    }
+
+    public Task LikeAsync(string by, string uri) => ControlAsync("/like", new { by, uri });
+
     /// <summary>Changes an account's handle (it must end in <c>.test</c>); the AppView serves it when this returns.</summary>
     public Task ChangeHandleAsync(string by, string handle) => ControlAsync("/handle", new { by, handle });
 
@@ -193,6 +206,23 @@ public sealed class RealAppViewNetwork
     }
 
     public sealed record Account(string Did, string Handle);
+}
+
+/// <summary>
+/// A test against the real AppView network on the test class's database: skipped, with the reason, when the network is
+/// not up or the database is an unavailable PostgreSQL.
+/// </summary>
+[Xunit.Sdk.XunitTestCaseDiscoverer("PostService.Tests.Infrastructure." + nameof(DatabaseFactDiscoverer), "PostService.Tests")]
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class RealAppViewDatabaseFactAttribute : FactAttribute
+{
+    public RealAppViewDatabaseFactAttribute()
+    {
+        if (RealAppViewNetwork.SkipReason is { } reason)
+        {
+            Skip = reason;
+        }
+    }
 }
 
 /// <summary>A test against the real AppView network: reported as skipped, with the reason, when the network is not up.</summary>

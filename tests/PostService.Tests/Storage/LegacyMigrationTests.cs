@@ -18,8 +18,8 @@ public sealed class LegacyMigrationTests(ITestOutputHelper output) : IDisposable
 {
     private const int MigrationKills = 20;
 
-    private static readonly string[] OwnTables =
-        ["feed_requests", "feed_request_posts", "posts", "hydration_runs", "post_counts", "repo_backfill_jobs", "repo_records", "schema_version", "sqlite_sequence"];
+    private static readonly string[] OwnTables = ["feed_requests", "feed_request_posts", "posts", "hydration_runs", "post_counts", "schema_version", "sqlite_sequence",
+        "repo_backfill_jobs", "repo_records", "firehose_posts", "firehose_handles", "firehose_counts", "firehose_cursor"];
     private static readonly string[] ForeignTables = ["engagements", "subscriber_snapshots", "subscriber_follow_counts"];
 
     private readonly string _directory = TempDirectory.Create();
@@ -103,7 +103,6 @@ public sealed class LegacyMigrationTests(ITestOutputHelper output) : IDisposable
     }
 
     // Every migration's version, in order (8 is another branch's).
-    private static readonly int[] Versions = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 
     [Fact]
     public async Task AFreshDatabaseMigratesWithoutABackup()
@@ -112,7 +111,7 @@ public sealed class LegacyMigrationTests(ITestOutputHelper output) : IDisposable
 
         var result = await MigrateAsync(path);
 
-        Assert.Equal(Versions, result.Applied.Select(step => step.Version));
+        Assert.Equal(MigrationSteps.Versions, result.Applied.Select(step => step.Version));
         Assert.Null(result.BackupPath);
         Assert.Single(Directory.GetFiles(Path.GetDirectoryName(path)!, "compliance.db*"), file => file == path);
     }
@@ -127,6 +126,7 @@ public sealed class LegacyMigrationTests(ITestOutputHelper output) : IDisposable
     [InlineData(7)]
     [InlineData(8)]
     [InlineData(9)]
+    [InlineData(10)]
     public async Task AMigrationKilledInAnyStepResumesToTheSameResult(int failingVersion)
     {
         var builder = LegacyDatabaseBuilder.OldLayout().WithTablesPostServiceDoesNotOwn().WithSampleData();
@@ -137,13 +137,13 @@ public sealed class LegacyMigrationTests(ITestOutputHelper output) : IDisposable
 
         await Assert.ThrowsAsync<IOException>(() => MigrateAsync(interrupted, step => step.Version == failingVersion ? new KilledBeforeCommit(step) : step));
 
-        Assert.Equal(Versions.TakeWhile(version => version < failingVersion), AppliedVersions(interrupted));
+        Assert.Equal(MigrationSteps.Versions.Where(version => version < failingVersion), AppliedVersions(interrupted));
         if (failingVersion == 1)
         {
             Assert.Equal(original, DatabaseDump.Tables(interrupted));
         }
         var resumed = await MigrateAsync(interrupted);
-        Assert.Equal(Versions.SkipWhile(version => version < failingVersion), resumed.Applied.Select(step => step.Version));
+        Assert.Equal(MigrationSteps.Versions.Where(version => version >= failingVersion), resumed.Applied.Select(step => step.Version));
         Assert.Equal(DatabaseDump.Tables(uninterrupted, "schema_version"), DatabaseDump.Tables(interrupted, "schema_version"));
         Assert.Equal(DatabaseDump.Schema(uninterrupted), DatabaseDump.Schema(interrupted));
         Assert.Equal(AppliedVersions(uninterrupted), AppliedVersions(interrupted));

@@ -1,0 +1,50 @@
+using Dapper;
+using PostService.Storage;
+
+namespace PostService.Firehose;
+
+/// <summary>
+/// Zero-call hydration: a served post the firehose already brought (in <c>firehose_posts</c>, its author's handle known)
+/// becomes <c>ok</c> from the cache, with <c>metadata_source = 'firehose'</c> and the counts the firehose saw, without
+/// asking the AppView. The rest are left for getPosts.
+/// </summary>
+public sealed class FirehoseHydrator(IDbConnectionFactory connections, TimeProvider time)
+{
+    // Clears any hydration claim, as the AppView path does when it records a post.
+    private const string HydrateFromCacheTemplate = """
+        UPDATE posts SET cid = fp.cid, author_did = fp.did, author_handle = h.handle, indexed_at = fp.seen_at, created_at = fp.created_at,
+            text = fp.text, langs = fp.langs, reply_parent_uri = fp.reply_parent_uri, reply_root_uri = fp.reply_root_uri, embed_type = fp.embed_type,
+            like_count = coalesce(c.like_count, 0), repost_count = coalesce(c.repost_count, 0), reply_count = coalesce(c.reply_count, 0),
+            quote_count = coalesce(c.quote_count, 0), last_hydrated_at = to_ts(@Now), hydration_status = 'ok', hydration_error = NULL,
+            attempts = 0, next_attempt_at = NULL, metadata_source = 'firehose', claimed_by = NULL, claimed_until = NULL
+        FROM firehose_posts fp
+            JOIN firehose_handles h ON h.did = fp.did AND h.handle IS NOT NULL
+            LEFT JOIN firehose_counts c ON c.uri = fp.uri
+        WHERE fp.uri = posts.post_uri AND {0}
+        RETURNING posts.post_uri
+        """;
+
+    private const string SelectCachedTemplate = "SELECT uri FROM firehose_posts WHERE {0}";
+
+    private readonly string _selectCached = string.Format(SelectCachedTemplate, connections.Dialect.IsAnyOf("uri", "@Uris"));
+    private readonly string _hydrateFromCache = string.Format(HydrateFromCacheTemplate, connections.Dialect.IsAnyOf("posts.post_uri", "@Uris"));
+
+    /// <summary>Settles those of <paramref name="uris"/> the cache holds; returns the URIs it settled.</summary>
+    public async Task<IReadOnlyList<string>> TryHydrateAsync(IReadOnlyList<string> uris, CancellationToken cancellationToken)
+    {
+        if (uris.Count == 0)
+        {
+            return [];
+        }
+        // A read first: most misses then cost no write transaction (SQLite has one writer at a time).
+        var cached = await connections.QueryListAsync<string>(_selectCached, new { Uris = connections.Dialect.List(uris) }, cancellationToken);
+        if (cached.Count == 0)
+        {
+            return [];
+        }
+        var parameters = new { Uris = connections.Dialect.List(cached), Now = DbTime.ToText(time.GetUtcNow()) };
+        return await connections.WriteAsync(async (connection, transaction) =>
+            (IReadOnlyList<string>)(await connection.QueryAsync<string>(
+                new CommandDefinition(_hydrateFromCache, parameters, transaction, cancellationToken: cancellationToken))).AsList(), cancellationToken);
+    }
+}

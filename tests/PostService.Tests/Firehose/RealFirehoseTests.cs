@@ -1,0 +1,184 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Dapper;
+using PostService.Storage;
+using PostService.Tests.Builders;
+using PostService.Tests.Infrastructure;
+
+namespace PostService.Tests.Firehose;
+
+/// <summary>
+/// The consumer on the real PDS firehose (shared/realappview): posts created through the PDS reach the cache as the PDS
+/// wrote them, serve with no AppView call, are marked when deleted, and nothing is lost or doubled across a SIGKILL.
+/// Each test makes an account of its own, as other engineers' tests share the network.
+/// </summary>
+public abstract class RealFirehoseTests(DatabaseProvider provider)
+{
+    public sealed class OnSqlite() : RealFirehoseTests(DatabaseProvider.Sqlite);
+
+    public sealed class OnPostgres() : RealFirehoseTests(DatabaseProvider.Postgres), IRunsOnPostgres;
+
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    private static RealAppViewNetwork Network =>
+        RealAppViewNetwork.Current ?? throw new InvalidOperationException("only run when the network is up");
+
+    private static Dictionary<string, string?> FirehoseSettings() => new()
+    {
+        ["PostService:Firehose:Enabled"] = "true",
+        ["PostService:Firehose:Url"] = Network.FirehoseUrl,
+        ["PostService:Firehose:MaxReconnectDelaySeconds"] = "1",
+        // A killed process's lease runs out soon, so that its successor takes over quickly.
+        ["PostService:Firehose:LeaseSeconds"] = "5",
+    };
+
+    private static async Task<RealAppViewNetwork.Account> NewAccountAsync() =>
+        await Network.CreateAccountAsync("fh" + Guid.NewGuid().ToString("N")[..10]);
+
+    private static string Name(RealAppViewNetwork.Account account) => account.Handle.Split('.')[0];
+
+    private static async Task ConnectedAsync(HttpClient client)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while ((await client.GetFromJsonAsync<JsonElement>("/firehose/status")).GetProperty("connected").GetBoolean() is false)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the consumer did not connect to the PDS firehose");
+            await Task.Delay(50);
+        }
+    }
+
+    [RealAppViewDatabaseFact]
+    public async Task PostsReachTheCacheAsThePdsWroteThemServeWithNoAppViewCallAndAreMarkedWhenDeleted()
+    {
+        await using var appView = await FakeAppView.StartAsync();
+        using var service = HydratingService.Start(appView, FirehoseSettings(), provider: provider);
+        using var client = service.CreateClient();
+        await ConnectedAsync(client);
+        var account = await NewAccountAsync();
+        var texts = new[] { "firehose one", "firehose two with #tags", "firehose três" };
+        var created = new List<(string Uri, string Cid)>();
+        foreach (var text in texts)
+        {
+            created.Add(await Network.CreatePostAsync(Name(account), text));
+        }
+
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM firehose_posts WHERE did = @did", new { did = account.Did }) == 3,
+            "the three posts are in the cache", Timeout);
+        using (var db = service.OpenDatabase())
+        {
+            var cached = db.Query<(string Uri, string Cid, string Text)>("SELECT uri, cid, text FROM firehose_posts WHERE did = @did", new { did = account.Did })
+                .ToDictionary(post => post.Uri);
+            for (var i = 0; i < texts.Length; i++)
+            {
+                Assert.Equal((created[i].Uri, created[i].Cid, texts[i]), cached[created[i].Uri]);
+            }
+        }
+
+        var retrieval = new RetrievalBuilder();
+        for (var i = 0; i < created.Count; i++)
+        {
+            retrieval.WithPost(created[i].Uri, i);
+        }
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrieval), client)).EnsureSuccessStatusCode();
+        await Eventually.TrueAsync(() => service.Count(
+                "SELECT count(*) FROM posts WHERE author_did = @did AND hydration_status = 'ok' AND metadata_source = 'firehose' AND author_handle = @handle",
+                new { did = account.Did, handle = account.Handle }) == 3,
+            "the served posts are ok from the firehose's cache", Timeout);
+        Assert.DoesNotContain(appView.Calls, call => call.Uris.Intersect(created.Select(post => post.Uri)).Any());
+        var stats = await client.GetFromJsonAsync<JsonElement>("/hydration/stats");
+        Assert.Equal(3, stats.GetProperty("totals_since_start").GetProperty("hydrated_from_firehose").GetInt64());
+
+        await Network.DeletePostAsync(created[0].Uri);
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE post_uri = @uri AND deleted_at IS NOT NULL AND text = @text",
+            new { uri = created[0].Uri, text = texts[0] }) == 1, "the deleted post is marked and keeps its text", Timeout);
+        Assert.Equal(0, service.Count("SELECT count(*) FROM firehose_posts WHERE uri = @uri", new { uri = created[0].Uri }));
+    }
+
+    [RealAppViewDatabaseFact]
+    public async Task AfterASigkillMidStreamARestartResumesFromTheCheckpointWithNothingMissedOrDoubled()
+    {
+        using var database = TestDatabase.Create(provider);
+        var settings = new Dictionary<string, string?>(database.Settings) { ["PostService:Hydration:Enabled"] = "false" };
+        foreach (var (key, value) in FirehoseSettings())
+        {
+            settings[key] = value;
+        }
+        var account = await NewAccountAsync();
+        const int Rounds = 6, PostsPerRound = 25;
+
+        // Without a checkpoint the consumer starts live: what happens after it connects is what it must keep.
+        await using var service = await ServiceProcess.StartAsync(settings);
+        using (var client = service.CreateClient())
+        {
+            await ConnectedAsync(client);
+        }
+        var liked = await Network.CreatePostAsync(Name(account), "liked while the consumer dies");
+        var posted = 1;
+        var likes = 0;
+        for (var round = 0; round < Rounds; round++)
+        {
+            await Network.CreatePostsAsync(Name(account), PostsPerRound, $"round {round}");
+            await Network.LikeAsync(Name(account), liked.Uri);
+            (posted, likes) = (posted + PostsPerRound, likes + 1);
+            if (round == 1)
+            {
+                // Killed while events are arriving; the next rounds happen while it is down.
+                await service.KillAsync();
+            }
+        }
+        Assert.True(database.Count("SELECT count(*) FROM firehose_posts WHERE did = @did", new { did = account.Did }) < posted,
+            "the consumer was down for part of the stream");
+
+        await using var restarted = await ServiceProcess.StartAsync(settings);
+        await Eventually.TrueAsync(() => database.Count("SELECT count(*) FROM firehose_posts WHERE did = @did", new { did = account.Did }) == posted,
+            $"all {posted} posts are cached after the restart", Timeout);
+        await Eventually.TrueAsync(() => database.Count("SELECT coalesce(max(like_count), 0) FROM firehose_counts WHERE uri = @uri", new { uri = liked.Uri }) == likes,
+            $"the post has exactly {likes} likes", Timeout);
+    }
+
+    /// <summary>Runs the CLI's firehose verb to live on a fresh database of the test's store.</summary>
+    private static async Task<CliResult> FirehoseVerbAsync(TestDatabase database, params string[] options)
+    {
+        var settings = new Dictionary<string, string?>(database.Settings) { ["PostService:Firehose:LiveLagSeconds"] = "0" };
+        var args = database.Path is { } path ? new[] { "--db", path } : [];
+        if (database.Path is { } file)
+        {
+            await File.WriteAllBytesAsync(file, []);
+        }
+        return await CliRunner.RunAsync(["firehose", .. args, "--url", Network.FirehoseUrl, .. options, "--stop-when-live"], settings);
+    }
+
+    [RealAppViewDatabaseFact]
+    public async Task DaysAppliesOnlyTheEventsOfThatWindowFromTheOldestOn()
+    {
+        using var database = TestDatabase.Create(provider);
+        var account = await NewAccountAsync();
+        var (before, _) = await Network.CreatePostAsync(Name(account), "before the window");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var (inside, _) = await Network.CreatePostAsync(Name(account), "inside the window");
+        var sinceInside = System.Diagnostics.Stopwatch.StartNew();
+
+        // The window opens 1.5 s before the second post: the first, 3 s older, is left out.
+        var result = await FirehoseVerbAsync(database, "--days",
+            ((sinceInside.Elapsed.TotalSeconds + 1.5) / 86_400).ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(1, database.Count("SELECT count(*) FROM firehose_posts WHERE uri = @uri", new { uri = inside }));
+        Assert.Equal(0, database.Count("SELECT count(*) FROM firehose_posts WHERE uri = @uri", new { uri = before }));
+        Assert.True(database.Count("SELECT cursor FROM firehose_cursor") > 0);
+    }
+
+    [RealAppViewDatabaseFact]
+    public async Task ACursorFarInThePastGetsTheOldestEventsThePdsKeeps()
+    {
+        using var database = TestDatabase.Create(provider);
+
+        var result = await FirehoseVerbAsync(database, "--cursor", "0");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("Live at cursor", result.Output);
+        // The posts start.sh seeded are among the PDS's first events.
+        Assert.Equal(1, database.Count("SELECT count(*) FROM firehose_posts WHERE uri = @uri", new { uri = Network.Posts["plain"] }));
+        Assert.True(database.Count("SELECT cursor FROM firehose_cursor") > 0);
+    }
+}
