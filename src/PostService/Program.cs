@@ -5,6 +5,7 @@ using PostService.Hosting;
 using PostService.Hydration;
 using PostService.Ingestion;
 using PostService.Posts;
+using PostService.Tagging;
 
 // No verb, or `serve`: the web service below. `migrate`, `hydrate` and `report` work on a database file and exit (Cli/).
 return await PostServiceCli.RunAsync(args, new CliEnvironment(ServeAsync));
@@ -20,6 +21,7 @@ static async Task<int> ServeAsync(string[] args)
     app.MapFeedRetrievalsEndpoints();
     app.MapFeedRequestsEndpoints();
     app.MapPostsEndpoints();
+    app.MapTagsEndpoints();
     app.MapHydrationEndpoints();
     app.MapDashboardEndpoints();
 

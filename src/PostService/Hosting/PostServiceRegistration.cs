@@ -10,6 +10,7 @@ using PostService.Posts;
 using PostService.Security;
 using PostService.Storage;
 using PostService.Storage.Migrations;
+using PostService.Tagging;
 using PostService.Upstream.AppView;
 using PostService.Upstream.Budget;
 
@@ -98,6 +99,7 @@ public static class PostServiceRegistration
         services.AddSingleton<IMigration, M005_RebuildFeedRequestPosts>();
         services.AddSingleton<IMigration, M006_PostCounts>();
         services.AddSingleton<IMigration, M007_HydrationClaims>();
+        services.AddSingleton<IMigration, M011_Analytics>();
         services.AddSingleton<SqliteBackup>();
         services.AddSingleton<Migrator>();
         services.AddSingleton<LegacyAuthorColumns>();
@@ -113,6 +115,7 @@ public static class PostServiceRegistration
         services.AddSingleton<HydrationEngine>();
         services.AddSingleton<HydrationCoordinator>();
         services.AddAppViewClient(configuration);
+        services.AddTagging(configuration);
         return services;
     }
 

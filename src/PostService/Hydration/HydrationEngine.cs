@@ -30,6 +30,7 @@ public sealed class HydrationEngine
     private readonly HydrationOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<HydrationEngine> _logger;
+    private readonly IReadOnlyList<IHydratedPostsHandler> _handlers;
     private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _slots;
     private long _lastAnswerTicks;
@@ -38,9 +39,11 @@ public sealed class HydrationEngine
 
     public HydrationEngine(
         IAppViewClient appView, HydrationRepository posts, HydrationRunsRepository runs,
-        HydrationMetrics metrics, IOptions<HydrationOptions> options, TimeProvider time, ILogger<HydrationEngine> logger)
+        HydrationMetrics metrics, IOptions<HydrationOptions> options, TimeProvider time, ILogger<HydrationEngine> logger,
+        IEnumerable<IHydratedPostsHandler> handlers)
     {
         (_appView, _posts, _runs, _metrics, _options, _time, _logger) = (appView, posts, runs, metrics, options.Value, time, logger);
+        _handlers = handlers.ToList();
         _slots = new SemaphoreSlim(_options.MaxInFlight, _options.MaxInFlight);
     }
 
@@ -440,7 +443,8 @@ public sealed class HydrationEngine
 
     private async Task RecordSuccessAsync(HydrationRun run, IReadOnlyList<string> uris, IReadOnlyDictionary<string, HydratedPost> found, CancellationToken cancellationToken)
     {
-        var now = DbTime.ToText(_time.GetUtcNow());
+        var fetchedAt = _time.GetUtcNow();
+        var now = DbTime.ToText(fetchedAt);
         var hydrated = new List<PostMetadata>();
         var missing = new List<PostFailure>();
         foreach (var uri in uris)
@@ -457,12 +461,28 @@ public sealed class HydrationEngine
             }
         }
         await _posts.RecordAsync(hydrated, missing, cancellationToken);
+        await HandleHydratedAsync(found.Values.ToList(), fetchedAt, cancellationToken);
         run.AddHydrated(hydrated.Count);
         run.AddNotFound(missing.Count);
         Interlocked.Add(ref _hydrated, hydrated.Count);
         Interlocked.Add(ref _notFound, missing.Count);
         _metrics.RecordOutcome(HydrationStatus.Ok, hydrated.Count);
         _metrics.RecordOutcome(HydrationStatus.NotFound, missing.Count);
+    }
+
+    private async Task HandleHydratedAsync(IReadOnlyList<HydratedPost> posts, DateTimeOffset fetchedAt, CancellationToken cancellationToken)
+    {
+        foreach (var handler in _handlers.Where(_ => posts.Count > 0))
+        {
+            try
+            {
+                await handler.HandleAsync(posts, fetchedAt, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                _logger.LogError(exception, "{Handler} failed on {Count} hydrated posts; they stay hydrated", handler.GetType().Name, posts.Count);
+            }
+        }
     }
 
     /// <summary>

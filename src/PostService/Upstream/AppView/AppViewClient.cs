@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
+using PostService.Atproto;
 using PostService.Upstream.Budget;
 
 namespace PostService.Upstream.AppView;
@@ -302,7 +303,8 @@ public sealed partial class AppViewClient : IAppViewClient
             view.LikeCount,
             view.RepostCount,
             view.ReplyCount,
-            view.QuoteCount);
+            view.QuoteCount,
+            Hashtag.FromRecord(record) is { Count: > 0 } hashtags ? hashtags : null);
     }
 
     // The record is typed "unknown" in the lexicon, so it is read leniently: anything of the wrong shape is null.

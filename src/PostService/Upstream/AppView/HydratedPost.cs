@@ -4,6 +4,7 @@ namespace PostService.Upstream.AppView;
 /// <param name="IndexedAt">As sent by the AppView; kept as a string so nothing is lost in parsing.</param>
 /// <param name="CreatedAt">The record's client-declared <c>createdAt</c>, as sent.</param>
 /// <param name="EmbedType">The view's <c>$type</c>, e.g. <c>app.bsky.embed.images#view</c>.</param>
+/// <param name="Hashtags">The record's <c>#tag</c> facets and <c>tags</c>, normalised (<see cref="Atproto.Hashtag"/>); null when it has none.</param>
 public sealed record HydratedPost(
     string Uri,
     string Cid,
@@ -19,4 +20,5 @@ public sealed record HydratedPost(
     long? LikeCount,
     long? RepostCount,
     long? ReplyCount,
-    long? QuoteCount);
+    long? QuoteCount,
+    IReadOnlyList<string>? Hashtags = null);
