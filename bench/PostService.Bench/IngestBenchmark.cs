@@ -69,7 +69,8 @@ public static class IngestBenchmark
         foreach (var chunk in retrievals.Chunk(CeilingRetrievalsPerTransaction))
         {
             var started = clock.Elapsed;
-            postRows += (await ingestor.IngestAsync(new RetrievalBatch(chunk, IdenticalCopies: 0), CancellationToken.None)).PostRows;
+            // Chunks regroup several bodies, so there is no request body to log: the ceiling of storing the rows alone.
+            postRows += (await ingestor.ReplayAsync(new RetrievalBatch(chunk, IdenticalCopies: 0), DateTimeOffset.UtcNow, CancellationToken.None)).PostRows;
             timings.Add((clock.Elapsed - started).TotalMilliseconds);
         }
         return new Throughput(postRows, clock.Elapsed.TotalSeconds, new Percentiles(timings));

@@ -24,6 +24,7 @@ public static class PostServiceCli
             HydrateCommand.Create(environment),
             ReportCommand.Create(environment),
             CopyCommand.Create(environment),
+            ReplayCommand.Create(environment),
         };
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction(parse => parse.UnmatchedTokens is [var first, ..] && !first.StartsWith('-')
@@ -76,7 +77,7 @@ public static class PostServiceCli
 
     private static async Task<int> UnknownVerbAsync(string verb, CliEnvironment environment)
     {
-        await environment.Error.WriteLineAsync($"error: unknown command '{verb}'; see --help for serve, migrate, hydrate, report and copy.");
+        await environment.Error.WriteLineAsync($"error: unknown command '{verb}'; see --help for serve, migrate, hydrate, report, copy and replay.");
         return ExitCodes.Failed;
     }
 }

@@ -6,8 +6,12 @@ using PostService.Storage;
 
 namespace PostService.Ingestion;
 
-/// <summary>The rows of one request, ready to write: its feed requests, their served rows, and the distinct URIs served.</summary>
-public sealed record RetrievalRows(IReadOnlyList<FeedRequestRow> Requests, IReadOnlyList<FeedRequestPostRow> ServedPosts, IReadOnlyList<NewPost> Posts);
+/// <summary>
+/// The rows of one request, ready to write: its feed requests, their served rows, the distinct URIs served, and the
+/// body to log (null when replaying, or when the log is off).
+/// </summary>
+public sealed record RetrievalRows(
+    IReadOnlyList<FeedRequestRow> Requests, IReadOnlyList<FeedRequestPostRow> ServedPosts, IReadOnlyList<NewPost> Posts, IngestEvent? Event = null);
 
 /// <summary>What writing one request changed.</summary>
 public sealed record RetrievalWrite(int Replaced, IReadOnlyList<string> NewUris);
@@ -123,6 +127,10 @@ public sealed class RetrievalWriter(IDbConnectionFactory connections)
     private async Task<RetrievalWrite> StoreAsync(DbConnection connection, DbTransaction transaction, RetrievalRows rows)
     {
         var replaced = await FeedRequestsRepository.ReplaceAsync(connection, transaction, connections.Dialect, rows.Requests, rows.ServedPosts);
+        if (rows.Event is { } logged)
+        {
+            await IngestEventLog.AppendAsync(connection, transaction, logged);
+        }
         return new RetrievalWrite(replaced, await PostsRepository.AddUnseenAsync(connection, transaction, connections.Dialect, rows.Posts));
     }
 

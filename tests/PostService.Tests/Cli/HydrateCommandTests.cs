@@ -51,7 +51,7 @@ public sealed class HydrateCommandTests : IAsyncLifetime
         var result = await HydrateAsync();
 
         Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
-        Assert.Contains($"Migrated {_path} first (7 steps); backup: {_path}.bak-", result.Output);
+        Assert.Contains($"Migrated {_path} first (8 steps); backup: {_path}.bak-", result.Output);
         Assert.Contains($"4 posts to hydrate in {_path}.", result.Output);
         Assert.Matches(@"run 1\W+completed", result.Output);
         Assert.Matches(@"attempted\W+4\W", result.Output);

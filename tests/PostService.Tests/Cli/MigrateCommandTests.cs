@@ -31,7 +31,7 @@ public sealed class MigrateCommandTests : IDisposable
         Assert.Matches(@"feed_request_posts\W+15\W+12\W", result.Output);
         Assert.Matches(@"\bposts\W+-\W+8\W", result.Output);
         Assert.Matches(@"engagements\W+3\W+3\W", result.Output);
-        Assert.Matches(@"schema_version\W+-\W+7\W", result.Output);
+        Assert.Matches(@"schema_version\W+-\W+8\W", result.Output);
         Assert.DoesNotContain("\u001b[", result.Output);
     }
 

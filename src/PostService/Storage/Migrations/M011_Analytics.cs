@@ -4,7 +4,8 @@ using Dapper;
 namespace PostService.Storage.Migrations;
 
 /// <summary>
-/// The analytics tables: analysts' tags on posts (<c>tags</c>, <c>post_tags</c>).
+/// The analytics tables: analysts' tags on posts (<c>tags</c>, <c>post_tags</c>) and the replayable log of accepted
+/// request bodies (<c>ingest_events</c>).
 /// </summary>
 public sealed class M011_Analytics(SqlDialect dialect) : IMigration
 {
@@ -25,6 +26,14 @@ public sealed class M011_Analytics(SqlDialect dialect) : IMigration
             created_at TEXT NOT NULL,
             PRIMARY KEY (post_uri, tag)
         );
+        CREATE TABLE IF NOT EXISTS ingest_events (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            received_at  TEXT NOT NULL,
+            body         BLOB NOT NULL,
+            retrievals   INTEGER NOT NULL,
+            processed_at TEXT,
+            error        TEXT
+        );
         """;
 
     private const string CreatePostgres = """
@@ -44,14 +53,25 @@ public sealed class M011_Analytics(SqlDialect dialect) : IMigration
             created_at timestamptz NOT NULL,
             PRIMARY KEY (post_uri, tag)
         );
+        CREATE TABLE IF NOT EXISTS ingest_events (
+            id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            received_at  timestamptz NOT NULL,
+            body         bytea NOT NULL,
+            retrievals   integer NOT NULL,
+            processed_at timestamptz,
+            error        text
+        );
         """;
 
-    // Listing a tag's posts walks this index in post URI order.
-    private const string CreateIndexes = "CREATE INDEX IF NOT EXISTS idx_post_tags_tag ON post_tags(tag, post_uri);";
+    // Listing a tag's posts walks the first in post URI order; pruning the event log and replaying a time range, the second.
+    private const string CreateIndexes = """
+        CREATE INDEX IF NOT EXISTS idx_post_tags_tag ON post_tags(tag, post_uri);
+        CREATE INDEX IF NOT EXISTS idx_ingest_events_received ON ingest_events(received_at);
+        """;
 
     public int Version => 11;
 
-    public string Name => "analytics: tags, post_tags";
+    public string Name => "analytics: tags, post_tags, ingest_events";
 
     public async Task ApplyAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
