@@ -1,3 +1,4 @@
+using PostService.Analytics;
 using PostService.Cli;
 using PostService.Dashboard;
 using PostService.FeedRequests;
@@ -22,6 +23,7 @@ static async Task<int> ServeAsync(string[] args)
     app.MapFeedRequestsEndpoints();
     app.MapPostsEndpoints();
     app.MapTagsEndpoints();
+    app.MapMetricsEndpoints();
     app.MapHydrationEndpoints();
     app.MapDashboardEndpoints();
 

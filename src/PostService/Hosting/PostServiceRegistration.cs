@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using PostService.Analytics;
 using PostService.FeedRequests;
 using PostService.Hydration;
 using PostService.Ingestion;
@@ -114,6 +115,7 @@ public static class PostServiceRegistration
         services.AddSingleton<HydrationCoordinator>();
         services.AddAppViewClient(configuration);
         services.AddTagging(configuration);
+        services.AddAnalytics();
         return services;
     }
 

@@ -66,6 +66,18 @@ public sealed class RealAppViewNetwork
         return (created.GetProperty("uri").GetString()!, created.GetProperty("cid").GetString()!);
     }
 
+    /// <summary>Creates a post with the record's <c>tags</c> field (hashtags not in the text).</summary>
+    public async Task<string> CreatePostAsync(string by, string text, IReadOnlyList<string> tags) =>
+        (await ControlAsync("/post", new { by, text, tags })).GetProperty("uri").GetString()!;
+
+    /// <summary>Creates an account; returns its DID, usable as <c>by</c>.</summary>
+    public async Task<string> CreateAccountAsync(string name) =>
+        (await ControlAsync("/account", new { name })).GetProperty("did").GetString()!;
+
+    public Task LikeAsync(string by, string uri) => ControlAsync("/like", new { by, uri });
+
+    public Task RepostAsync(string by, string uri) => ControlAsync("/repost", new { by, uri });
+
     public Task DeletePostAsync(string uri) => ControlAsync("/delete", new { uri });
 
     /// <summary>Changes an account's handle (it must end in <c>.test</c>); the AppView serves it when this returns.</summary>
@@ -133,6 +145,23 @@ public sealed class RealAppViewNetwork
     }
 
     public sealed record Account(string Did, string Handle);
+}
+
+/// <summary>
+/// A test against the real AppView network on the test class's database: skipped, with the reason, when the network is
+/// not up, or when the class runs on PostgreSQL and it is unavailable (<see cref="DatabaseFactAttribute"/>).
+/// </summary>
+[Xunit.Sdk.XunitTestCaseDiscoverer("PostService.Tests.Infrastructure." + nameof(DatabaseFactDiscoverer), "PostService.Tests")]
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class RealAppViewDatabaseFactAttribute : FactAttribute
+{
+    public RealAppViewDatabaseFactAttribute()
+    {
+        if (RealAppViewNetwork.SkipReason is { } reason)
+        {
+            Skip = reason;
+        }
+    }
 }
 
 /// <summary>A test against the real AppView network: reported as skipped, with the reason, when the network is not up.</summary>

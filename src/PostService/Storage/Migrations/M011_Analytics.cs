@@ -5,7 +5,7 @@ namespace PostService.Storage.Migrations;
 
 /// <summary>
 /// The analytics tables: analysts' tags on posts (<c>tags</c>, <c>post_tags</c>) and the replayable log of accepted
-/// request bodies (<c>ingest_events</c>).
+/// request bodies (<c>ingest_events</c>), engagement over time (<c>post_metric_snapshots</c>).
 /// </summary>
 public sealed class M011_Analytics(SqlDialect dialect) : IMigration
 {
@@ -34,6 +34,16 @@ public sealed class M011_Analytics(SqlDialect dialect) : IMigration
             processed_at TEXT,
             error        TEXT
         );
+        CREATE TABLE IF NOT EXISTS post_metric_snapshots (
+            post_uri     TEXT NOT NULL REFERENCES posts(post_uri),
+            captured_at  TEXT NOT NULL,
+            like_count   INTEGER,
+            repost_count INTEGER,
+            reply_count  INTEGER,
+            quote_count  INTEGER,
+            source       TEXT NOT NULL CHECK (source IN ('appview', 'firehose', 'repo')),
+            PRIMARY KEY (post_uri, captured_at)
+        );
         """;
 
     private const string CreatePostgres = """
@@ -61,17 +71,29 @@ public sealed class M011_Analytics(SqlDialect dialect) : IMigration
             processed_at timestamptz,
             error        text
         );
+        CREATE TABLE IF NOT EXISTS post_metric_snapshots (
+            post_uri     text NOT NULL REFERENCES posts(post_uri),
+            captured_at  timestamptz NOT NULL,
+            like_count   bigint,
+            repost_count bigint,
+            reply_count  bigint,
+            quote_count  bigint,
+            source       text NOT NULL CHECK (source IN ('appview', 'firehose', 'repo')),
+            PRIMARY KEY (post_uri, captured_at)
+        );
         """;
 
-    // Listing a tag's posts walks the first in post URI order; pruning the event log and replaying a time range, the second.
+    // Listing a tag's posts walks the first in post URI order; pruning the event log and replaying a time range, the
+    // second; velocity reads the snapshots of a time window, the third.
     private const string CreateIndexes = """
         CREATE INDEX IF NOT EXISTS idx_post_tags_tag ON post_tags(tag, post_uri);
         CREATE INDEX IF NOT EXISTS idx_ingest_events_received ON ingest_events(received_at);
+        CREATE INDEX IF NOT EXISTS idx_post_metric_snapshots_captured ON post_metric_snapshots(captured_at);
         """;
 
     public int Version => 11;
 
-    public string Name => "analytics: tags, post_tags, ingest_events";
+    public string Name => "analytics: tags, post_tags, ingest_events, post_metric_snapshots";
 
     public async Task ApplyAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {

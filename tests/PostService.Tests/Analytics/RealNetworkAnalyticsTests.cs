@@ -1,0 +1,75 @@
+using PostService.Storage;
+using PostService.Tests.Builders;
+using PostService.Tests.Infrastructure;
+
+namespace PostService.Tests.Analytics;
+
+/// <summary>
+/// Analytics over what the official AppView serves (shared/realappview): likes and reposts added between two fetches,
+/// hashtags from real records. Each test makes accounts of its own, so runs and other tests do not disturb it.
+/// </summary>
+public abstract class RealNetworkAnalyticsTests(DatabaseProvider provider)
+{
+    public sealed class OnSqlite() : RealNetworkAnalyticsTests(DatabaseProvider.Sqlite);
+
+    public sealed class OnPostgres() : RealNetworkAnalyticsTests(DatabaseProvider.Postgres), IRunsOnPostgres;
+
+    private static RealAppViewNetwork Network =>
+        RealAppViewNetwork.Current ?? throw new InvalidOperationException("only run by [RealAppViewDatabaseFact] when the network is up");
+
+    private static readonly TimeSpan HydrationTimeout = TimeSpan.FromSeconds(60);
+
+    private PostServiceFactory StartService() =>
+        HydratingService.Start(Network.AppViewUrl, new Dictionary<string, string?> { ["PostService:AppView:AttemptTimeoutSeconds"] = "15" }, provider: provider);
+
+    private static async Task ServeAsync(PostServiceFactory service, params string[] uris)
+    {
+        var retrieval = new RetrievalBuilder();
+        for (var i = 0; i < uris.Length; i++)
+        {
+            retrieval.WithPost(uris[i], i);
+        }
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrieval))).EnsureSuccessStatusCode();
+        await Eventually.TrueAsync(
+            () => service.Count("SELECT count(*) FROM posts WHERE hydration_status = 'ok'") == uris.Length, "the served posts are hydrated", HydrationTimeout);
+    }
+
+    private static async Task<string[]> AccountsAsync(int count)
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var accounts = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            accounts[i] = await Network.CreateAccountAsync($"an{run}{i}");
+        }
+        return accounts;
+    }
+
+    [RealAppViewDatabaseFact]
+    public async Task SnapshotsRecordTheGrowthBetweenTwoFetchesAndVelocityRanksTheFastestFirst()
+    {
+        var accounts = await AccountsAsync(4);
+        var (author, fans) = (accounts[0], accounts[1..]);
+        var (popular, _) = await Network.CreatePostAsync(author, "a post many will like");
+        var (quiet, _) = await Network.CreatePostAsync(author, "a post one will like");
+        using var service = StartService();
+        var client = service.CreateClient();
+        await ServeAsync(service, popular, quiet);
+
+        foreach (var fan in fans)
+        {
+            await Network.LikeAsync(fan, popular);
+        }
+        await Network.RepostAsync(fans[0], popular);
+        await Network.LikeAsync(fans[0], quiet);
+        await (await client.PostAsync("/hydrate?refresh=true&wait=true", null)).AssertOkJsonAsync();
+
+        var series = (await client.GetOkJsonAsync($"/posts/{Uri.EscapeDataString(popular)}/metrics")).GetProperty("snapshots").EnumerateArray().ToList();
+        Assert.Equal([0, 3], series.Select(snapshot => snapshot.GetProperty("like_count").GetInt64()));
+        Assert.Equal([0, 1], series.Select(snapshot => snapshot.GetProperty("repost_count").GetInt64()));
+        var ranked = (await client.GetOkJsonAsync("/posts/velocity?hours=1&metric=likes")).EnumerateArray().ToList();
+        Assert.Equal([popular, quiet], ranked.Select(post => post.GetProperty("post_uri").GetString()));
+        Assert.Equal([3, 1], ranked.Select(post => post.GetProperty("gained").GetInt64()));
+        Assert.Equal(1, ranked[0].GetProperty("times_served").GetInt64());
+    }
+}
