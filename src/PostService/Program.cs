@@ -24,6 +24,7 @@ static async Task<int> ServeAsync(string[] args)
     app.MapPostsEndpoints();
     app.MapTagsEndpoints();
     app.MapMetricsEndpoints();
+    app.MapHashtagsEndpoints();
     app.MapHydrationEndpoints();
     app.MapDashboardEndpoints();
 

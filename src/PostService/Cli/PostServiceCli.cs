@@ -25,6 +25,7 @@ public static class PostServiceCli
             ReportCommand.Create(environment),
             CopyCommand.Create(environment),
             ReplayCommand.Create(environment),
+            RebuildHashtagStatsCommand.Create(environment),
         };
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction(parse => parse.UnmatchedTokens is [var first, ..] && !first.StartsWith('-')
@@ -77,7 +78,7 @@ public static class PostServiceCli
 
     private static async Task<int> UnknownVerbAsync(string verb, CliEnvironment environment)
     {
-        await environment.Error.WriteLineAsync($"error: unknown command '{verb}'; see --help for serve, migrate, hydrate, report, copy and replay.");
+        await environment.Error.WriteLineAsync($"error: unknown command '{verb}'; see --help for serve, migrate, hydrate, report, copy, replay and rebuild-hashtag-stats.");
         return ExitCodes.Failed;
     }
 }

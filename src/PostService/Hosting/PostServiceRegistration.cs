@@ -44,6 +44,7 @@ public static class PostServiceRegistration
         builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section));
         builder.Services.AddIngestion(builder.Configuration);
         builder.Services.AddHostedService<IngestEventLogPruner>();
+        builder.Services.AddHostedService<HashtagStatsRefresher>();
         builder.Services.AddOptions<ShutdownOptions>().Bind(builder.Configuration.GetSection(ShutdownOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>(
@@ -115,7 +116,7 @@ public static class PostServiceRegistration
         services.AddSingleton<HydrationCoordinator>();
         services.AddAppViewClient(configuration);
         services.AddTagging(configuration);
-        services.AddAnalytics();
+        services.AddAnalytics(configuration);
         return services;
     }
 

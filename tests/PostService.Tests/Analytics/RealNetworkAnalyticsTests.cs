@@ -72,4 +72,46 @@ public abstract class RealNetworkAnalyticsTests(DatabaseProvider provider)
         Assert.Equal([3, 1], ranked.Select(post => post.GetProperty("gained").GetInt64()));
         Assert.Equal(1, ranked[0].GetProperty("times_served").GetInt64());
     }
+
+    [RealAppViewDatabaseFact]
+    public async Task HashtagsOfRealPostsAreRecordedAndOneThatSpikesTrendsFirst()
+    {
+        var author = (await AccountsAsync(1))[0];
+        var run = Guid.NewGuid().ToString("N")[..6];
+        var spiking = await Network.CreatePostAsync(author, "the ground shook", [$"Quake{run}"]);
+        var steady = await Network.CreatePostAsync(author, "rain again", [$"rain{run}"]);
+        var seeded = Network.Posts["hashtag"];
+        // The seeded post's #tag facets, read straight from the AppView's answer.
+        var record = (await Network.GetPostViewsAsync([seeded]))[seeded].GetProperty("record");
+        var seededTags = record.GetProperty("facets").EnumerateArray()
+            .SelectMany(facet => facet.GetProperty("features").EnumerateArray())
+            .Where(feature => feature.GetProperty("$type").GetString() == "app.bsky.richtext.facet#tag")
+            .Select(feature => feature.GetProperty("tag").GetString()!.ToLowerInvariant()).Distinct().ToList();
+        Assert.NotEmpty(seededTags);
+        using var service = StartService();
+        var retrievals = new List<RetrievalBuilder>();
+        for (var hour = 0; hour < 28; hour++)
+        {
+            retrievals.Add(new RetrievalBuilder().At(DbTime.ToText(DateTimeOffset.UtcNow.AddHours(-hour - 0.5))).WithPost(steady, 0));
+        }
+        for (var i = 0; i < 8; i++)
+        {
+            retrievals.Add(new RetrievalBuilder().At(DbTime.ToText(DateTimeOffset.UtcNow.AddMinutes(-5 * i - 1))).WithPost(spiking, 0));
+        }
+        retrievals.Add(new RetrievalBuilder().At(DbTime.ToText(DateTimeOffset.UtcNow.AddMinutes(-2))).WithPost(seeded, 0));
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch([.. retrievals]))).EnsureSuccessStatusCode();
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE hydration_status = 'ok'") == 3, "the posts are hydrated", HydrationTimeout);
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM post_hashtags") == 2 + seededTags.Count, "their hashtags are recorded");
+
+        var rebuilt = await CliRunner.RunAsync(service.DatabasePath is { } path ? ["rebuild-hashtag-stats", "--db", path] : ["rebuild-hashtag-stats"], service.Database.Settings);
+        var client = service.CreateClient();
+        var trending = (await client.GetOkJsonAsync("/hashtags/trending?hours=2&baseline_hours=24")).EnumerateArray().ToList();
+        var seededPosts = await client.GetOkJsonAsync($"/hashtags/{Uri.EscapeDataString(seededTags[0])}/posts");
+
+        Assert.True(rebuilt.ExitCode == 0, rebuilt.ToString());
+        Assert.Equal($"quake{run}", trending[0].GetProperty("name").GetString());
+        Assert.Equal(8, trending[0].GetProperty("recent").GetProperty("times_served").GetInt64());
+        Assert.Contains($"rain{run}", trending.Skip(1).Select(tag => tag.GetProperty("name").GetString()));
+        Assert.Equal([seeded], seededPosts.GetProperty("items").EnumerateArray().Select(post => post.GetProperty("post_uri").GetString()));
+    }
 }

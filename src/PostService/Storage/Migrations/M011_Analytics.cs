@@ -5,7 +5,8 @@ namespace PostService.Storage.Migrations;
 
 /// <summary>
 /// The analytics tables: analysts' tags on posts (<c>tags</c>, <c>post_tags</c>) and the replayable log of accepted
-/// request bodies (<c>ingest_events</c>), engagement over time (<c>post_metric_snapshots</c>).
+/// request bodies (<c>ingest_events</c>), engagement over time (<c>post_metric_snapshots</c>), hashtags and their
+/// hourly statistics (<c>hashtags</c>, <c>post_hashtags</c>, <c>hashtag_hourly_stats</c>).
 /// </summary>
 public sealed class M011_Analytics(SqlDialect dialect) : IMigration
 {
@@ -44,6 +45,26 @@ public sealed class M011_Analytics(SqlDialect dialect) : IMigration
             source       TEXT NOT NULL CHECK (source IN ('appview', 'firehose', 'repo')),
             PRIMARY KEY (post_uri, captured_at)
         );
+        CREATE TABLE IF NOT EXISTS hashtags (
+            id            INTEGER PRIMARY KEY AUTOINCREMENT,
+            name          TEXT NOT NULL UNIQUE,
+            first_seen_at TEXT NOT NULL,
+            last_seen_at  TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS post_hashtags (
+            post_uri   TEXT NOT NULL REFERENCES posts(post_uri),
+            hashtag_id INTEGER NOT NULL REFERENCES hashtags(id),
+            PRIMARY KEY (post_uri, hashtag_id)
+        );
+        CREATE TABLE IF NOT EXISTS hashtag_hourly_stats (
+            hashtag_id     INTEGER NOT NULL REFERENCES hashtags(id),
+            hour           TEXT NOT NULL,
+            posts          INTEGER NOT NULL,
+            unique_authors INTEGER NOT NULL,
+            times_served   INTEGER NOT NULL,
+            engagement     INTEGER NOT NULL,
+            PRIMARY KEY (hashtag_id, hour)
+        );
         """;
 
     private const string CreatePostgres = """
@@ -81,19 +102,43 @@ public sealed class M011_Analytics(SqlDialect dialect) : IMigration
             source       text NOT NULL CHECK (source IN ('appview', 'firehose', 'repo')),
             PRIMARY KEY (post_uri, captured_at)
         );
+        CREATE TABLE IF NOT EXISTS hashtags (
+            id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            name          text NOT NULL UNIQUE,
+            first_seen_at timestamptz NOT NULL,
+            last_seen_at  timestamptz NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS post_hashtags (
+            post_uri   text NOT NULL REFERENCES posts(post_uri),
+            hashtag_id bigint NOT NULL REFERENCES hashtags(id),
+            PRIMARY KEY (post_uri, hashtag_id)
+        );
+        CREATE TABLE IF NOT EXISTS hashtag_hourly_stats (
+            hashtag_id     bigint NOT NULL REFERENCES hashtags(id),
+            hour           timestamptz NOT NULL,
+            posts          bigint NOT NULL,
+            unique_authors bigint NOT NULL,
+            times_served   bigint NOT NULL,
+            engagement     bigint NOT NULL,
+            PRIMARY KEY (hashtag_id, hour)
+        );
         """;
 
-    // Listing a tag's posts walks the first in post URI order; pruning the event log and replaying a time range, the
-    // second; velocity reads the snapshots of a time window, the third.
+    // Listing a tag's or a hashtag's posts walks them in post URI order; pruning the event log and replaying a time range
+    // read it by time; velocity reads the snapshots of a window; hashtag stats read the requests of a window, trending
+    // the stats of one.
     private const string CreateIndexes = """
         CREATE INDEX IF NOT EXISTS idx_post_tags_tag ON post_tags(tag, post_uri);
         CREATE INDEX IF NOT EXISTS idx_ingest_events_received ON ingest_events(received_at);
         CREATE INDEX IF NOT EXISTS idx_post_metric_snapshots_captured ON post_metric_snapshots(captured_at);
+        CREATE INDEX IF NOT EXISTS idx_post_hashtags_hashtag ON post_hashtags(hashtag_id, post_uri);
+        CREATE INDEX IF NOT EXISTS idx_feed_requests_timestamp ON feed_requests(timestamp);
+        CREATE INDEX IF NOT EXISTS idx_hashtag_hourly_stats_hour ON hashtag_hourly_stats(hour);
         """;
 
     public int Version => 11;
 
-    public string Name => "analytics: tags, post_tags, ingest_events, post_metric_snapshots";
+    public string Name => "analytics: tags, post_tags, ingest_events, post_metric_snapshots, hashtags, post_hashtags, hashtag_hourly_stats";
 
     public async Task ApplyAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
