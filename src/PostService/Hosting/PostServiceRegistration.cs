@@ -7,6 +7,7 @@ using PostService.Analytics;
 using PostService.FeedRequests;
 using PostService.Hydration;
 using PostService.Ingestion;
+using PostService.Media;
 using PostService.Posts;
 using PostService.Security;
 using PostService.Storage;
@@ -117,6 +118,7 @@ public static class PostServiceRegistration
         services.AddAppViewClient(configuration);
         services.AddTagging(configuration);
         services.AddAnalytics(configuration);
+        services.AddMedia();
         return services;
     }
 

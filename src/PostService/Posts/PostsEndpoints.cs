@@ -12,16 +12,18 @@ public static class PostsEndpoints
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1_000;
 
+    private static readonly string[] MediaKinds = [.. Enum.GetNames<MediaKind>().Select(name => name.ToLowerInvariant())];
+
     public static IEndpointRouteBuilder MapPostsEndpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/posts").WithTags("Posts").WithApiAccess(ApiAccess.Read);
         group.MapGet("/", ListPosts)
             .WithName("ListPosts")
-            .WithSummary("A page of posts, optionally by author DID and hydration status")
-            .WithDescription("Keyset pagination in post URI order: pass next_cursor back as cursor until it is null.");
+            .WithSummary("A page of posts, optionally by author DID, hydration status and embedded media")
+            .WithDescription("Keyset pagination in post URI order: pass next_cursor back as cursor until it is null. has_media: image, video, external or quote.");
         group.MapGet("/{**uri}", GetPost)
             .WithName("GetPost")
-            .WithSummary("The canonical row of one post URI")
+            .WithSummary("The canonical row of one post URI, with what it embeds (media)")
             .WithDescription("The at-URI may follow /posts/ percent-encoded (at%3A%2F%2F...) or raw (at://did:plc:.../app.bsky.feed.post/...); at most 8 KiB.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         return routes;
@@ -49,8 +51,13 @@ public static class PostsEndpoints
         string? status,
         int? limit,
         string? cursor,
+        [FromQuery(Name = "has_media")] string? hasMedia,
         CancellationToken cancellationToken)
     {
+        if (hasMedia is not null && !MediaKinds.Contains(hasMedia))
+        {
+            return Query.Invalid($"has_media must be one of {string.Join(", ", MediaKinds)}.");
+        }
         if (status is not null && !HydrationStatus.All.Contains(status))
         {
             return Query.Invalid($"status must be one of {string.Join(", ", HydrationStatus.All)}.");
@@ -63,7 +70,7 @@ public static class PostsEndpoints
         {
             return Query.Invalid("cursor is not one this service issued.");
         }
-        var items = await posts.ListAsync(new PostFilter(authorDid, status, pageSize, afterUri), cancellationToken);
+        var items = await posts.ListAsync(new PostFilter(authorDid, status, pageSize, afterUri, hasMedia), cancellationToken);
         var next = items.Count == pageSize ? Cursor.Encode(items[^1].PostUri) : null;
         return TypedResults.Ok(new Page<PostRecord>(items, next));
     }

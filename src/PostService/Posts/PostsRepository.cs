@@ -18,7 +18,8 @@ public static class HydrationStatus
 /// <summary>A URI a retrieval served; <paramref name="InvalidReason"/> is set when it is not a valid post at-URI.</summary>
 public sealed record NewPost(string PostUri, string? Cid, string? InvalidReason);
 
-public sealed record PostFilter(string? AuthorDid, string? Status, int Limit, string? AfterUri);
+/// <param name="HasMedia">Only posts embedding this kind of media (<c>image</c>, <c>video</c>, <c>external</c>, <c>quote</c>).</param>
+public sealed record PostFilter(string? AuthorDid, string? Status, int Limit, string? AfterUri, string? HasMedia = null);
 
 /// <summary>All SQL on <c>posts</c> that ingestion and the read endpoints use.</summary>
 public sealed class PostsRepository(IDbConnectionFactory connections)
@@ -67,6 +68,7 @@ public sealed class PostsRepository(IDbConnectionFactory connections)
          WHERE (@AuthorDid IS NULL OR author_did = @AuthorDid)
            AND (@Status IS NULL OR hydration_status = @Status)
            AND (@AfterUri IS NULL OR post_uri > @AfterUri)
+           AND (@HasMedia IS NULL OR EXISTS (SELECT 1 FROM post_media m WHERE m.post_uri = posts.post_uri AND m.kind = @HasMedia))
          ORDER BY post_uri
          LIMIT @Limit
         """;
@@ -109,8 +111,20 @@ public sealed class PostsRepository(IDbConnectionFactory connections)
         return pending.Select(post => post.PostUri).ToList();
     }
 
-    public Task<PostRecord?> GetAsync(string postUri, CancellationToken cancellationToken) =>
-        connections.QuerySingleOrDefaultAsync<PostRecord>(SelectByUri, new { PostUri = postUri }, cancellationToken);
+    private const string SelectMedia = """
+        SELECT kind, url, alt, width, height, blob_cid, title, description, quoted_uri FROM post_media WHERE post_uri = @PostUri ORDER BY position
+        """;
+
+    /// <summary>The post with its media.</summary>
+    public async Task<PostRecord?> GetAsync(string postUri, CancellationToken cancellationToken)
+    {
+        var post = await connections.QuerySingleOrDefaultAsync<PostRecord>(SelectByUri, new { PostUri = postUri }, cancellationToken);
+        if (post is not null)
+        {
+            post.Media = await connections.QueryListAsync<StoredMedia>(SelectMedia, new { PostUri = postUri }, cancellationToken);
+        }
+        return post;
+    }
 
     public Task<IReadOnlyList<PostRecord>> ListAsync(PostFilter filter, CancellationToken cancellationToken) =>
         connections.QueryListAsync<PostRecord>(SelectPage, filter, cancellationToken);

@@ -32,6 +32,9 @@ public abstract class RealNetworkAnalyticsTests(DatabaseProvider provider)
         (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrieval))).EnsureSuccessStatusCode();
         await Eventually.TrueAsync(
             () => service.Count("SELECT count(*) FROM posts WHERE hydration_status = 'ok'") == uris.Length, "the served posts are hydrated", HydrationTimeout);
+        // What follows a fetch (snapshots, hashtags, media) is written just after the posts' rows.
+        await Eventually.TrueAsync(
+            () => service.Count("SELECT count(DISTINCT post_uri) FROM post_metric_snapshots") == uris.Length, "their first snapshots are recorded");
     }
 
     private static async Task<string[]> AccountsAsync(int count)
@@ -113,5 +116,27 @@ public abstract class RealNetworkAnalyticsTests(DatabaseProvider provider)
         Assert.Equal(8, trending[0].GetProperty("recent").GetProperty("times_served").GetInt64());
         Assert.Contains($"rain{run}", trending.Skip(1).Select(tag => tag.GetProperty("name").GetString()));
         Assert.Equal([seeded], seededPosts.GetProperty("items").EnumerateArray().Select(post => post.GetProperty("post_uri").GetString()));
+    }
+
+    [RealAppViewDatabaseFact]
+    public async Task AQuotePostAndALinkPostShowWhatTheyEmbed()
+    {
+        var author = (await AccountsAsync(1))[0];
+        var linked = Network.Posts["externalEmbed"];
+        var quote = await Network.CreatePostAsync(author, "look at this", quote: linked);
+        var external = (await Network.GetPostViewsAsync([linked]))[linked].GetProperty("embed").GetProperty("external");
+        using var service = StartService();
+        var client = service.CreateClient();
+
+        await ServeAsync(service, quote, linked);
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM post_media") == 2, "the media are recorded");
+
+        var quoted = (await client.GetOkJsonAsync($"/posts/{Uri.EscapeDataString(quote)}")).GetProperty("media").EnumerateArray().Single();
+        Assert.Equal(("quote", linked), (quoted.GetProperty("kind").GetString(), quoted.GetProperty("quoted_uri").GetString()));
+        var link = (await client.GetOkJsonAsync($"/posts/{Uri.EscapeDataString(linked)}")).GetProperty("media").EnumerateArray().Single();
+        Assert.Equal(("external", external.GetProperty("uri").GetString(), external.GetProperty("title").GetString()),
+            (link.GetProperty("kind").GetString(), link.GetProperty("url").GetString(), link.GetProperty("title").GetString()));
+        var page = await client.GetOkJsonAsync("/posts?has_media=quote");
+        Assert.Equal([quote], page.GetProperty("items").EnumerateArray().Select(post => post.GetProperty("post_uri").GetString()));
     }
 }

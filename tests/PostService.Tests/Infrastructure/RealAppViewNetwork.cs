@@ -66,6 +66,10 @@ public sealed class RealAppViewNetwork
         return (created.GetProperty("uri").GetString()!, created.GetProperty("cid").GetString()!);
     }
 
+    /// <summary>Creates a post quoting <paramref name="quote"/>; returns its URI.</summary>
+    public async Task<string> CreatePostAsync(string by, string text, string quote) =>
+        (await ControlAsync("/post", new { by, text, quote })).GetProperty("uri").GetString()!;
+
     /// <summary>Creates a post with the record's <c>tags</c> field (hashtags not in the text).</summary>
     public async Task<string> CreatePostAsync(string by, string text, IReadOnlyList<string> tags) =>
         (await ControlAsync("/post", new { by, text, tags })).GetProperty("uri").GetString()!;

@@ -304,7 +304,8 @@ public sealed partial class AppViewClient : IAppViewClient
             view.RepostCount,
             view.ReplyCount,
             view.QuoteCount,
-            Hashtag.FromRecord(record) is { Count: > 0 } hashtags ? hashtags : null);
+            Hashtag.FromRecord(record) is { Count: > 0 } hashtags ? hashtags : null,
+            PostMedia.FromEmbed(view.Embed, record) is { Count: > 0 } media ? media : null);
     }
 
     // The record is typed "unknown" in the lexicon, so it is read leniently: anything of the wrong shape is null.

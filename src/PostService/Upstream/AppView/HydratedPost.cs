@@ -5,6 +5,7 @@ namespace PostService.Upstream.AppView;
 /// <param name="CreatedAt">The record's client-declared <c>createdAt</c>, as sent.</param>
 /// <param name="EmbedType">The view's <c>$type</c>, e.g. <c>app.bsky.embed.images#view</c>.</param>
 /// <param name="Hashtags">The record's <c>#tag</c> facets and <c>tags</c>, normalised (<see cref="Atproto.Hashtag"/>); null when it has none.</param>
+/// <param name="Media">What the post embeds (<see cref="Atproto.PostMedia"/>); null when nothing.</param>
 public sealed record HydratedPost(
     string Uri,
     string Cid,
@@ -21,4 +22,5 @@ public sealed record HydratedPost(
     long? RepostCount,
     long? ReplyCount,
     long? QuoteCount,
-    IReadOnlyList<string>? Hashtags = null);
+    IReadOnlyList<string>? Hashtags = null,
+    IReadOnlyList<Atproto.MediaItem>? Media = null);
