@@ -97,18 +97,14 @@ public static class HashtagsEndpoints
     public static async Task<Results<Ok<Page<HashtagPost>>, ProblemHttpResult>> ListPosts(
         string name, int? limit, string? cursor, HashtagPostsQuery posts, CancellationToken cancellationToken)
     {
-        if (Query.CheckLimit(limit, 100, MaxPageSize) is not { } pageSize)
+        if (KeysetPage.Check(limit, cursor, 100, MaxPageSize, out var pageSize, out var afterUri) is { } invalid)
         {
-            return Query.Invalid($"limit must be between 1 and {MaxPageSize}.");
-        }
-        if (!Cursor.TryDecode(cursor, out var afterUri))
-        {
-            return Query.Invalid("cursor is not one this service issued.");
+            return invalid;
         }
         var items = Hashtag.Normalize(name) is { } normalized ? await posts.PageAsync(normalized, pageSize, afterUri, cancellationToken) : null;
         return items is null
             ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Hashtag not found",
                 detail: $"No hydrated post carries the hashtag '{name}'.")
-            : TypedResults.Ok(new Page<HashtagPost>(items, items.Count == pageSize ? Cursor.Encode(items[^1].PostUri) : null));
+            : TypedResults.Ok(KeysetPage.Of(items, pageSize, post => post.PostUri));
     }
 }

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Mvc;
 using PostService.Atproto;
 using PostService.Http;
 using PostService.Security;
-using PostService.Storage;
 
 namespace PostService.Posts;
 
@@ -62,17 +61,12 @@ public static class PostsEndpoints
         {
             return Query.Invalid($"status must be one of {string.Join(", ", HydrationStatus.All)}.");
         }
-        if (Query.CheckLimit(limit, DefaultPageSize, MaxPageSize) is not { } pageSize)
+        if (KeysetPage.Check(limit, cursor, DefaultPageSize, MaxPageSize, out var pageSize, out var afterUri) is { } invalid)
         {
-            return Query.Invalid($"limit must be between 1 and {MaxPageSize}.");
-        }
-        if (!Cursor.TryDecode(cursor, out var afterUri))
-        {
-            return Query.Invalid("cursor is not one this service issued.");
+            return invalid;
         }
         var items = await posts.ListAsync(new PostFilter(authorDid, status, pageSize, afterUri, hasMedia), cancellationToken);
-        var next = items.Count == pageSize ? Cursor.Encode(items[^1].PostUri) : null;
-        return TypedResults.Ok(new Page<PostRecord>(items, next));
+        return TypedResults.Ok(KeysetPage.Of(items, pageSize, post => post.PostUri));
     }
 
     /// <summary>

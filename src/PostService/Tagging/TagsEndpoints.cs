@@ -4,7 +4,6 @@ using PostService.Atproto;
 using PostService.Http;
 using PostService.Posts;
 using PostService.Security;
-using PostService.Storage;
 
 namespace PostService.Tagging;
 
@@ -126,13 +125,9 @@ public static class TagsEndpoints
     public static async Task<Results<Ok<Page<PostTag>>, ProblemHttpResult>> ListTaggedPosts(
         string tag, int? limit, string? cursor, TagsRepository tags, CancellationToken cancellationToken)
     {
-        if (Query.CheckLimit(limit, DefaultPageSize, MaxPageSize) is not { } pageSize)
+        if (KeysetPage.Check(limit, cursor, DefaultPageSize, MaxPageSize, out var pageSize, out var afterUri) is { } invalid)
         {
-            return Query.Invalid($"limit must be between 1 and {MaxPageSize}.");
-        }
-        if (!Cursor.TryDecode(cursor, out var afterUri))
-        {
-            return Query.Invalid("cursor is not one this service issued.");
+            return invalid;
         }
         var name = StoredName(tag);
         if (await tags.GetAsync(name, cancellationToken) is null)
@@ -140,7 +135,7 @@ public static class TagsEndpoints
             return UnknownTag(tag);
         }
         var items = await tags.ListTaggedAsync(name, pageSize, afterUri, cancellationToken);
-        return TypedResults.Ok(new Page<PostTag>(items, items.Count == pageSize ? Cursor.Encode(items[^1].PostUri) : null));
+        return TypedResults.Ok(KeysetPage.Of(items, pageSize, item => item.PostUri));
     }
 
     // A name that is not valid finds no tag, and the answer names it as given.
