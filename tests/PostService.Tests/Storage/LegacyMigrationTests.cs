@@ -19,7 +19,8 @@ public sealed class LegacyMigrationTests(ITestOutputHelper output) : IDisposable
     private const int MigrationKills = 20;
 
     private static readonly string[] OwnTables =
-        ["feed_requests", "feed_request_posts", "posts", "hydration_runs", "post_counts", "schema_version", "sqlite_sequence", "tags", "post_tags", "ingest_events"];
+        ["feed_requests", "feed_request_posts", "posts", "hydration_runs", "post_counts", "schema_version", "sqlite_sequence",
+         "tags", "post_tags", "ingest_events", "post_metric_snapshots", "hashtags", "post_hashtags", "hashtag_hourly_stats", "post_media"];
 
     /// <summary>Every migration's version, in order.</summary>
     private static readonly int[] Versions = [1, 2, 3, 4, 5, 6, 7, 11];
