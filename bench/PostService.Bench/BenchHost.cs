@@ -20,8 +20,7 @@ public static class BenchHost
         builder.Logging.ClearProviders();
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddPostServiceCore(builder.Configuration);
-        builder.Services.AddSingleton<RetrievalWriter>();
-        builder.Services.AddSingleton<RetrievalIngestor>();
+        builder.Services.AddIngestion(builder.Configuration);
         var host = builder.Build();
         await host.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
         return host;
