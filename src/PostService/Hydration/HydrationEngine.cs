@@ -461,18 +461,23 @@ public sealed class HydrationEngine
             }
         }
         await _posts.RecordAsync(hydrated, missing, cancellationToken);
-        await HandleHydratedAsync(found.Values.ToList(), fetchedAt, cancellationToken);
         run.AddHydrated(hydrated.Count);
         run.AddNotFound(missing.Count);
         Interlocked.Add(ref _hydrated, hydrated.Count);
         Interlocked.Add(ref _notFound, missing.Count);
         _metrics.RecordOutcome(HydrationStatus.Ok, hydrated.Count);
         _metrics.RecordOutcome(HydrationStatus.NotFound, missing.Count);
+        // After the counts, so that the totals move with the rows.
+        await HandleHydratedAsync(found.Values.ToList(), fetchedAt, cancellationToken);
     }
 
     private async Task HandleHydratedAsync(IReadOnlyList<HydratedPost> posts, DateTimeOffset fetchedAt, CancellationToken cancellationToken)
     {
-        foreach (var handler in _handlers.Where(_ => posts.Count > 0))
+        if (posts.Count == 0)
+        {
+            return;
+        }
+        foreach (var handler in _handlers)
         {
             try
             {
