@@ -146,7 +146,7 @@ public static class IngestBenchmark
         var clock = Stopwatch.StartNew();
         foreach (var chunk in bodies.SelectMany(body => body).Chunk(CeilingRetrievalsPerTransaction))
         {
-            postRows += (await ingestor.IngestAsync(new RetrievalBatch(chunk, IdenticalCopies: 0), CancellationToken.None)).PostRows;
+            postRows += (await ingestor.ReplayAsync(new RetrievalBatch(chunk, IdenticalCopies: 0), DateTimeOffset.UtcNow, CancellationToken.None)).PostRows;
         }
         return new Run("service", $"the service's ingestor in process, {CeilingRetrievalsPerTransaction} retrievals a transaction",
             postRows, clock.Elapsed.TotalSeconds, ProcessorTime() - processor, null, LoadAverage());

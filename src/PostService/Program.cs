@@ -1,4 +1,5 @@
 using PostService.Backfill;
+using PostService.Analytics;
 using PostService.Cli;
 using PostService.Dashboard;
 using PostService.Exports;
@@ -10,6 +11,7 @@ using PostService.Hydration;
 using PostService.Ingestion;
 using PostService.Posts;
 using PostService.Telemetry;
+using PostService.Tagging;
 
 // No verb, or `serve`: the web service below. The other verbs (migrate, hydrate, report, copy, export, healthcheck) do one thing and exit (Cli/).
 return await PostServiceCli.RunAsync(args, new CliEnvironment(ServeAsync));
@@ -27,6 +29,9 @@ static async Task<int> ServeAsync(string[] args)
     app.MapFeedRetrievalsEndpoints();
     app.MapFeedRequestsEndpoints();
     app.MapPostsEndpoints();
+    app.MapTagsEndpoints();
+    app.MapMetricsEndpoints();
+    app.MapHashtagsEndpoints();
     app.MapHydrationEndpoints();
     app.MapBackfillEndpoints();
     app.MapEngagementsEndpoints();

@@ -12,7 +12,8 @@ namespace PostService.Cli;
 internal static class CliHost
 {
     /// <param name="databasePath">A SQLite file given with <c>--db</c>; null for the configured database.</param>
-    public static IHost Build(string? databasePath, CliEnvironment environment)
+    /// <param name="addServices">Services a verb needs beyond the core ones.</param>
+    public static IHost Build(string? databasePath, CliEnvironment environment, Action<IServiceCollection, IConfiguration>? addServices = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(environment.Settings);
@@ -36,8 +37,29 @@ internal static class CliHost
             .AddFilter<ConsoleLoggerProvider>(level => level >= least);
         builder.Services.AddPostServiceCore(builder.Configuration);
         builder.Services.AddExports(builder.Configuration);
+        addServices?.Invoke(builder.Services, builder.Configuration);
         return builder.Build();
     }
+
+    /// <summary>The same, for the configured PostgreSQL database with this connection string.</summary>
+    public static IHost BuildForPostgres(string connectionString, CliEnvironment environment, Action<IServiceCollection, IConfiguration>? addServices = null) =>
+        Build(null, environment with
+        {
+            Settings = new Dictionary<string, string?>(environment.Settings)
+            {
+                [$"{DatabaseOptions.Section}:{nameof(DatabaseOptions.Provider)}"] = nameof(DatabaseProvider.Postgres),
+                [$"ConnectionStrings:{DatabaseOptions.ConnectionStringName}"] = connectionString,
+            },
+        }, addServices);
+
+    /// <summary>
+    /// For a database named on the command line: a PostgreSQL connection string (it has <c>=</c> in it), else a SQLite
+    /// file path; null for the configured database.
+    /// </summary>
+    public static IHost BuildFor(string? database, CliEnvironment environment, Action<IServiceCollection, IConfiguration>? addServices = null) =>
+        database is not null && database.Contains('=', StringComparison.Ordinal)
+            ? BuildForPostgres(database, environment, addServices)
+            : Build(database is null ? null : Path.GetFullPath(database), environment, addServices);
 }
 
 /// <summary>The command line does not say enough to run the verb; the message says what is missing.</summary>

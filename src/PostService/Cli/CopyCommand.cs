@@ -33,14 +33,7 @@ internal static class CopyCommand
     {
         var output = environment.Output;
         using var sourceHost = CliHost.Build(file, environment);
-        using var targetHost = CliHost.Build(null, environment with
-        {
-            Settings = new Dictionary<string, string?>(environment.Settings)
-            {
-                [$"{DatabaseOptions.Section}:{nameof(DatabaseOptions.Provider)}"] = nameof(DatabaseProvider.Postgres),
-                [$"ConnectionStrings:{DatabaseOptions.ConnectionStringName}"] = connectionString,
-            },
-        });
+        using var targetHost = CliHost.BuildForPostgres(connectionString, environment);
         foreach (var host in (IHost[])[sourceHost, targetHost])
         {
             var result = await host.Services.GetRequiredService<Migrator>().MigrateAsync(cancellationToken);

@@ -29,6 +29,8 @@ public static class PostServiceCli
             HealthcheckCommand.Create(environment),
             BackfillReposCommand.Create(environment),
             FirehoseCommand.Create(environment),
+            ReplayCommand.Create(environment),
+            RebuildHashtagStatsCommand.Create(environment),
         };
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction(parse => parse.UnmatchedTokens is [var first, ..] && !first.StartsWith('-')
@@ -81,7 +83,7 @@ public static class PostServiceCli
 
     private static async Task<int> UnknownVerbAsync(string verb, CliEnvironment environment)
     {
-        await environment.Error.WriteLineAsync($"error: unknown command '{verb}'; see --help for serve, migrate, hydrate, report, copy, export, healthcheck, backfill-repos and firehose.");
+        await environment.Error.WriteLineAsync($"error: unknown command '{verb}'; see --help for serve, migrate, hydrate, report, copy, export, healthcheck, backfill-repos, firehose, replay and rebuild-hashtag-stats.");
         return ExitCodes.Failed;
     }
 }

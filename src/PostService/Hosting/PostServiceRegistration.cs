@@ -6,14 +6,17 @@ using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using PostService.Backfill;
 using PostService.Engagements;
+using PostService.Analytics;
 using PostService.FeedRequests;
 using PostService.Firehose;
 using PostService.Hydration;
 using PostService.Identity;
 using PostService.Ingestion;
+using PostService.Media;
 using PostService.Posts;
 using PostService.Security;
 using PostService.Storage;
+using PostService.Tagging;
 using PostService.Upstream.AppView;
 using PostService.Upstream.Budget;
 
@@ -46,6 +49,8 @@ public static class PostServiceRegistration
         builder.Services.AddFirehoseWorker(builder.Configuration);
         builder.Services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section));
         builder.Services.AddIngestion(builder.Configuration);
+        builder.Services.AddHostedService<IngestEventLogPruner>();
+        builder.Services.AddHostedService<HashtagStatsRefresher>();
         builder.Services.AddOptions<ShutdownOptions>().Bind(builder.Configuration.GetSection(ShutdownOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>(
@@ -103,6 +108,9 @@ public static class PostServiceRegistration
         services.AddFirehose(configuration);
         // One name per process in the claims and the shared call log, also when none is configured.
         services.AddOptions<RateBudgetOptions>().Configure<IOptions<HydrationOptions>>((budget, hydration) => budget.ReplicaId = hydration.Value.ReplicaId);
+        services.AddTagging(configuration);
+        services.AddAnalytics(configuration);
+        services.AddMedia();
         return services;
     }
 

@@ -7,7 +7,14 @@ using PostService.Upstream.AppView;
 namespace PostService.Hydration;
 
 /// <summary>Writes what a call found out about its posts, and counts it.</summary>
-public sealed class OutcomeWriter(HydrationRepository posts, NotFoundExplainer explainer, RetrySchedule schedule, HydrationMetrics metrics, TimeProvider time)
+public sealed class OutcomeWriter(
+    HydrationRepository posts,
+    NotFoundExplainer explainer,
+    IEnumerable<IHydratedPostsHandler> handlers,
+    RetrySchedule schedule,
+    HydrationMetrics metrics,
+    TimeProvider time,
+    ILogger<OutcomeWriter> logger)
 {
     private const string NotReturned = "not returned by the AppView: deleted, taken down, or hidden from this viewer";
     private const int MaxErrorLength = 1_000;
@@ -20,7 +27,8 @@ public sealed class OutcomeWriter(HydrationRepository posts, NotFoundExplainer e
         HydrationRun run, IReadOnlyList<string> uris, IReadOnlyDictionary<string, string> didForms, IReadOnlyDictionary<string, HydratedPost> found,
         CancellationToken cancellationToken)
     {
-        var now = DbTime.ToText(time.GetUtcNow());
+        var fetchedAt = time.GetUtcNow();
+        var now = DbTime.ToText(fetchedAt);
         var hydrated = new List<PostMetadata>();
         var missing = new List<PostFailure>();
         foreach (var uri in uris)
@@ -41,6 +49,27 @@ public sealed class OutcomeWriter(HydrationRepository posts, NotFoundExplainer e
         await explainer.ExplainAsync(missing.ConvertAll(post => post.PostUri), cancellationToken);
         metrics.Count(run, HydrationCount.Hydrated, hydrated.Count);
         metrics.Count(run, HydrationCount.NotFound, missing.Count);
+        // After the counts, so that the totals move with the rows.
+        await HandleHydratedAsync(found.Values.ToList(), fetchedAt, cancellationToken);
+    }
+
+    private async Task HandleHydratedAsync(IReadOnlyList<HydratedPost> hydrated, DateTimeOffset fetchedAt, CancellationToken cancellationToken)
+    {
+        if (hydrated.Count == 0)
+        {
+            return;
+        }
+        foreach (var handler in handlers)
+        {
+            try
+            {
+                await handler.HandleAsync(hydrated, fetchedAt, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                logger.LogError(exception, "{Handler} failed on {Count} hydrated posts; they stay hydrated", handler.GetType().Name, hydrated.Count);
+            }
+        }
     }
 
     /// <summary>Marks posts <c>error</c>, with the attempts and retry time <see cref="RetrySchedule"/> gives <paramref name="kind"/>.</summary>

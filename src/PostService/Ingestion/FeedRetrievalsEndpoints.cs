@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using PostService.Http;
@@ -20,7 +21,8 @@ public static class FeedRetrievalsEndpoints
                 nothing of it with a problem naming the retrieval and field; re-sending an id in a later request replaces
                 that request. Inside one batch, a byte-identical copy of a retrieval is stored once and two different
                 records with one id are refused; a URI repeated in one retrieval is one row at its last position.
-                Unseen post URIs are queued for hydration. Needs X-Api-Key when keys are configured.
+                Unseen post URIs are queued for hydration. The body is kept, compressed, in the replayable event log
+                (ingest_events) in the same transaction. Needs X-Api-Key when keys are configured.
                 """)
             .Accepts<FeedRetrievalBatch>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -45,7 +47,7 @@ public static class FeedRetrievalsEndpoints
             {
                 return TypedResults.Problem(statusCode: rejection.StatusCode, title: rejection.Title, detail: rejection.Detail);
             }
-            return TypedResults.Ok(await ingestor.IngestAsync(batch!, cancellationToken));
+            return TypedResults.Ok(await ingestor.IngestAsync(batch!, JsonMarshal.GetRawUtf8Value(document.RootElement), cancellationToken));
         }
     }
 }

@@ -16,4 +16,8 @@ public sealed class IngestionOptions
     /// <summary>Largest accepted request body; larger ones get 413.</summary>
     [Range(1_024, 1_073_741_824)]
     public long MaxBodyBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Days accepted bodies are kept in <c>ingest_events</c> for replay; 0 keeps none.</summary>
+    [Range(0, 36_500)]
+    public int EventLogDays { get; set; } = 30;
 }

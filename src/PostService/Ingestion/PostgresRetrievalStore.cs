@@ -53,6 +53,7 @@ public sealed class PostgresRetrievalStore(IDbConnectionFactory connections) : I
 
     private static async Task<RetrievalWrite> StoreAsync(DbConnection connection, DbTransaction transaction, RetrievalRows rows)
     {
+        await IngestEventLog.AppendAsync(connection, transaction, rows.Event);
         var requests = rows.Requests;
         var requestIds = requests.Select(request => request.RequestId).ToArray();
         await connection.ExecuteAsync(LockRequestIds, new { RequestIds = requestIds }, transaction);

@@ -8,12 +8,24 @@ namespace PostService.Ingestion;
 /// Stores a batch of retrievals in one transaction: every retrieval or none. Unseen post URIs get a
 /// <c>pending</c> row, invalid ones an <c>invalid</c> row; only after the commit are new URIs handed to hydration.
 /// </summary>
-public sealed class RetrievalIngestor(IRetrievalStore store, HydrationQueue queue, TimeProvider time, ILogger<RetrievalIngestor> logger)
+public sealed class RetrievalIngestor(
+    IRetrievalStore store, IngestEventLog eventLog, HydrationQueue queue, TimeProvider time, ILogger<RetrievalIngestor> logger)
 {
-    public async Task<IngestResponse> IngestAsync(RetrievalBatch batch, CancellationToken cancellationToken)
+    /// <summary>Stores a batch received now; <paramref name="body"/>, the request body, goes to the event log with it.</summary>
+    public Task<IngestResponse> IngestAsync(RetrievalBatch batch, ReadOnlySpan<byte> body, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return StoreAsync(batch, now, eventLog.Capture(body, batch.Retrievals.Count, now), cancellationToken);
+    }
+
+    /// <summary>Stores a logged batch again as it was received (replay): the same rows, and no second log entry.</summary>
+    public Task<IngestResponse> ReplayAsync(RetrievalBatch batch, DateTimeOffset receivedAt, CancellationToken cancellationToken) =>
+        StoreAsync(batch, receivedAt, null, cancellationToken);
+
+    private async Task<IngestResponse> StoreAsync(RetrievalBatch batch, DateTimeOffset received, IngestEvent? logged, CancellationToken cancellationToken)
     {
         var retrievals = batch.Retrievals;
-        var receivedAt = DbTime.ToText(time.GetUtcNow());
+        var receivedAt = DbTime.ToText(received);
         // Ids are distinct: the parser keeps one of identical copies and refuses two different retrievals under one id.
         var requests = retrievals.Select(retrieval => new FeedRequestRow(
             retrieval.Id, retrieval.RequesterDid, retrieval.Algo, retrieval.Timestamp, retrieval.PostsJson, receivedAt)).ToList();
@@ -24,7 +36,7 @@ public sealed class RetrievalIngestor(IRetrievalStore store, HydrationQueue queu
             .Select(uri => new NewPost(uri, cids.GetValueOrDefault(uri), AtUri.CheckPostUri(uri).Reason))
             .ToList();
 
-        var (replaced, newUris) = await store.WriteAsync(new RetrievalRows(requests, servedRows, served), cancellationToken);
+        var (replaced, newUris) = await store.WriteAsync(new RetrievalRows(requests, servedRows, served, logged), cancellationToken);
 
         var invalidUris = served.Count(post => post.InvalidReason is not null);
         var enqueued = newUris.Count(queue.TryEnqueue);

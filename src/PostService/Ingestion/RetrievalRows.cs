@@ -9,8 +9,12 @@ public sealed record FeedRequestPostRow(long RequestId, int? PostIndex, string? 
 /// <summary>A URI a retrieval served; <paramref name="InvalidReason"/> is set when it is not a valid post at-URI.</summary>
 public sealed record NewPost(string PostUri, string? Cid, string? InvalidReason);
 
-/// <summary>The rows of one request, ready to write: its feed requests, their served rows, and the distinct URIs served.</summary>
-public sealed record RetrievalRows(IReadOnlyList<FeedRequestRow> Requests, IReadOnlyList<FeedRequestPostRow> ServedPosts, IReadOnlyList<NewPost> Posts);
+/// <summary>
+/// The rows of one request, ready to write: its feed requests, their served rows, the distinct URIs served, and the
+/// body to log with them (null when replaying, or when the log is off).
+/// </summary>
+public sealed record RetrievalRows(
+    IReadOnlyList<FeedRequestRow> Requests, IReadOnlyList<FeedRequestPostRow> ServedPosts, IReadOnlyList<NewPost> Posts, IngestEvent? Event = null);
 
 /// <summary>What writing one request changed: how many stored requests it replaced, and the URIs that became new pending posts.</summary>
 public sealed record RetrievalWrite(int Replaced, IReadOnlyList<string> NewUris);

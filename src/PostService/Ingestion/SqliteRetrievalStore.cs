@@ -43,7 +43,12 @@ public sealed class SqliteRetrievalStore(IDbConnectionFactory connections) : IRe
 
     // Microsoft.Data.Sqlite runs "async" statements synchronously; running them so spares a task per row.
     public Task<RetrievalWrite> WriteAsync(RetrievalRows rows, CancellationToken cancellationToken) =>
-        connections.WriteAsync((connection, transaction) => Task.FromResult(Store(connection, transaction, rows)), cancellationToken);
+        connections.WriteAsync(async (connection, transaction) =>
+        {
+            var write = Store(connection, transaction, rows);
+            await IngestEventLog.AppendAsync(connection, transaction, rows.Event);
+            return write;
+        }, cancellationToken);
 
     private static RetrievalWrite Store(DbConnection connection, DbTransaction transaction, RetrievalRows rows)
     {

@@ -47,4 +47,25 @@ public sealed class PostRecord
 
     /// <summary>For a handle-based URI, its DID form, which was hydrated.</summary>
     public string? ResolvedUri { get; init; }
+
+    /// <summary>What the post embeds, in order (<c>GET /posts/{uri}</c> only; null in lists).</summary>
+    public IReadOnlyList<StoredMedia>? Media { get; set; }
+}
+
+/// <summary>
+/// One row of <c>post_media</c>. <see cref="Kind"/>: <c>image</c> (full-size URL, alt, aspect ratio, blob CID),
+/// <c>video</c> (playlist URL, alt, aspect ratio, CID in <see cref="BlobCid"/>), <c>external</c> (link URI, title,
+/// description), <c>quote</c> (the quoted post's URI).
+/// </summary>
+public sealed class StoredMedia
+{
+    public required string Kind { get; init; }
+    public string? Url { get; init; }
+    public string? Alt { get; init; }
+    public int? Width { get; init; }
+    public int? Height { get; init; }
+    public string? BlobCid { get; init; }
+    public string? Title { get; init; }
+    public string? Description { get; init; }
+    public string? QuotedUri { get; init; }
 }

@@ -4,7 +4,6 @@ using PostService.Atproto;
 using PostService.Http;
 using PostService.Identity;
 using PostService.Security;
-using PostService.Storage;
 
 namespace PostService.Posts;
 
@@ -13,17 +12,19 @@ public static class PostsEndpoints
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1_000;
 
+    private static readonly string[] MediaKinds = [.. Enum.GetNames<MediaKind>().Select(name => name.ToLowerInvariant())];
+
     public static IEndpointRouteBuilder MapPostsEndpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/posts").WithTags("Posts").WithApiAccess(ApiAccess.Read);
         group.MapGet("/", ListPosts)
             .WithName("ListPosts")
-            .WithSummary("A page of posts, optionally by author DID, hydration status and why a post was not found")
-            .WithDescription("Keyset pagination in post URI order: pass next_cursor back as cursor until it is null.")
+            .WithSummary("A page of posts, optionally by author DID, hydration status, why a post was not found, and embedded media")
+            .WithDescription("Keyset pagination in post URI order: pass next_cursor back as cursor until it is null. has_media: image, video, external or quote.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/{**uri}", GetPost)
             .WithName("GetPost")
-            .WithSummary("The canonical row of one post URI")
+            .WithSummary("The canonical row of one post URI, with what it embeds (media)")
             .WithDescription("The at-URI may follow /posts/ percent-encoded (at%3A%2F%2F...) or raw (at://did:plc:.../app.bsky.feed.post/...); at most 8 KiB.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -53,8 +54,13 @@ public static class PostsEndpoints
         [FromQuery(Name = "not_found_reason")] string? notFoundReason,
         int? limit,
         string? cursor,
+        [FromQuery(Name = "has_media")] string? hasMedia,
         CancellationToken cancellationToken)
     {
+        if (hasMedia is not null && !MediaKinds.Contains(hasMedia))
+        {
+            return Query.Invalid($"has_media must be one of {string.Join(", ", MediaKinds)}.");
+        }
         if (status is not null && !HydrationStatus.All.Contains(status))
         {
             return Query.Invalid($"status must be one of {string.Join(", ", HydrationStatus.All)}.");
@@ -63,17 +69,12 @@ public static class PostsEndpoints
         {
             return Query.Invalid($"not_found_reason must be one of {string.Join(", ", NotFoundReason.All)}.");
         }
-        if (Query.CheckLimit(limit, DefaultPageSize, MaxPageSize) is not { } pageSize)
+        if (KeysetPage.Check(limit, cursor, DefaultPageSize, MaxPageSize, out var pageSize, out var afterUri) is { } invalid)
         {
-            return Query.Invalid($"limit must be between 1 and {MaxPageSize}.");
+            return invalid;
         }
-        if (!Cursor.TryDecode(cursor, out var afterUri))
-        {
-            return Query.Invalid("cursor is not one this service issued.");
-        }
-        var items = await posts.ListAsync(new PostFilter(authorDid, status, notFoundReason, pageSize, afterUri), cancellationToken);
-        var next = items.Count == pageSize ? Cursor.Encode(items[^1].PostUri) : null;
-        return TypedResults.Ok(new Page<PostRecord>(items, next));
+        var items = await posts.ListAsync(new PostFilter(authorDid, status, notFoundReason, pageSize, afterUri, hasMedia), cancellationToken);
+        return TypedResults.Ok(KeysetPage.Of(items, pageSize, post => post.PostUri));
     }
 
     /// <summary>

@@ -13,7 +13,8 @@ public static class HydrationStatus
     public static readonly IReadOnlyList<string> All = [Pending, Ok, NotFound, Error, Invalid];
 }
 
-public sealed record PostFilter(string? AuthorDid, string? Status, string? NotFoundReason, int Limit, string? AfterUri);
+/// <param name="HasMedia">Only posts embedding this kind of media (<c>image</c>, <c>video</c>, <c>external</c>, <c>quote</c>).</param>
+public sealed record PostFilter(string? AuthorDid, string? Status, string? NotFoundReason, int Limit, string? AfterUri, string? HasMedia = null);
 
 /// <summary>The reads of <c>posts</c> the endpoints use; ingestion adds rows (<c>IRetrievalStore</c>), hydration fills them.</summary>
 public sealed class PostsRepository(IDbConnectionFactory connections)
@@ -33,12 +34,25 @@ public sealed class PostsRepository(IDbConnectionFactory connections)
            AND (@Status IS NULL OR hydration_status = @Status)
            AND (@NotFoundReason IS NULL OR not_found_reason = @NotFoundReason)
            AND (@AfterUri IS NULL OR post_uri > @AfterUri)
+           AND (@HasMedia IS NULL OR EXISTS (SELECT 1 FROM post_media m WHERE m.post_uri = posts.post_uri AND m.kind = @HasMedia))
          ORDER BY post_uri
          LIMIT @Limit
         """;
 
-    public Task<PostRecord?> GetAsync(string postUri, CancellationToken cancellationToken) =>
-        connections.QuerySingleOrDefaultAsync<PostRecord>(SelectByUri, new { PostUri = postUri }, cancellationToken);
+    private const string SelectMedia = """
+        SELECT kind, url, alt, width, height, blob_cid, title, description, quoted_uri FROM post_media WHERE post_uri = @PostUri ORDER BY position
+        """;
+
+    /// <summary>The post with its media.</summary>
+    public async Task<PostRecord?> GetAsync(string postUri, CancellationToken cancellationToken)
+    {
+        var post = await connections.QuerySingleOrDefaultAsync<PostRecord>(SelectByUri, new { PostUri = postUri }, cancellationToken);
+        if (post is not null)
+        {
+            post.Media = await connections.QueryListAsync<StoredMedia>(SelectMedia, new { PostUri = postUri }, cancellationToken);
+        }
+        return post;
+    }
 
     public Task<IReadOnlyList<PostRecord>> ListAsync(PostFilter filter, CancellationToken cancellationToken) =>
         connections.QueryListAsync<PostRecord>(SelectPage, filter, cancellationToken);

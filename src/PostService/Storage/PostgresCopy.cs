@@ -48,7 +48,11 @@ public sealed class PostgresCopy(SqliteConnectionFactory source, PostgresConnect
         ORDER BY request_id
         """;
 
-    /// <summary>The tables, parents first, with the columns copied and their PostgreSQL types; the first column is the key.</summary>
+    /// <summary>
+    /// The tables, parents first, with the columns copied and their PostgreSQL types. The first column is the key the
+    /// copy walks in order, except for tables keyed by several columns (<see cref="CopiedTable.ByRowId"/>): those are
+    /// walked in SQLite's rowid order, which is not copied.
+    /// </summary>
     private static readonly CopiedTable[] Tables =
     [
         new("feed_requests", [("request_id", Kind.BigInt), ("requester_did", Kind.Text), ("algo", Kind.Text), ("timestamp", Kind.Time),
@@ -65,12 +69,28 @@ public sealed class PostgresCopy(SqliteConnectionFactory source, PostgresConnect
             ("started_at", Kind.Time), ("finished_at", Kind.Time), ("status", Kind.Text), ("attempted", Kind.BigInt), ("hydrated", Kind.BigInt),
             ("not_found", Kind.BigInt), ("errors", Kind.BigInt), ("skipped_cached", Kind.BigInt), ("api_calls", Kind.BigInt),
             ("rate_limited", Kind.BigInt), ("retries", Kind.BigInt)]),
+        new("tags", [("name", Kind.Text), ("description", Kind.Text), ("color", Kind.Text), ("created_at", Kind.Time)]),
+        new("post_tags", [("post_uri", Kind.Text), ("tag", Kind.Text), ("applied_by", Kind.Text), ("confidence", Kind.Real),
+            ("notes", Kind.Text), ("version", Kind.Text), ("created_at", Kind.Time)], ByRowId: true),
+        new("ingest_events", [("id", Kind.BigInt), ("received_at", Kind.Time), ("body", Kind.Bytes), ("retrievals", Kind.Int),
+            ("processed_at", Kind.Time), ("error", Kind.Text)]),
+        new("post_metric_snapshots", [("post_uri", Kind.Text), ("captured_at", Kind.Time), ("like_count", Kind.BigInt),
+            ("repost_count", Kind.BigInt), ("reply_count", Kind.BigInt), ("quote_count", Kind.BigInt), ("source", Kind.Text)], ByRowId: true),
+        new("hashtags", [("id", Kind.BigInt), ("name", Kind.Text), ("first_seen_at", Kind.Time), ("last_seen_at", Kind.Time)]),
+        new("post_hashtags", [("post_uri", Kind.Text), ("hashtag_id", Kind.BigInt)], ByRowId: true),
+        new("hashtag_hourly_stats", [("hashtag_id", Kind.BigInt), ("hour", Kind.Time), ("posts", Kind.BigInt), ("unique_authors", Kind.BigInt),
+            ("times_served", Kind.BigInt), ("engagement", Kind.BigInt)], ByRowId: true),
+        new("post_media", [("post_uri", Kind.Text), ("position", Kind.Int), ("kind", Kind.Text), ("url", Kind.Text), ("alt", Kind.Text),
+            ("width", Kind.Int), ("height", Kind.Int), ("blob_cid", Kind.Text), ("title", Kind.Text), ("description", Kind.Text),
+            ("quoted_uri", Kind.Text)], ByRowId: true),
     ];
 
     // Identity columns given explicit values: their sequences must continue after the copied ids.
     private const string AdvanceSequences = """
         SELECT setval(pg_get_serial_sequence('feed_request_posts', 'id'), greatest((SELECT max(id) FROM feed_request_posts), 1));
         SELECT setval(pg_get_serial_sequence('hydration_runs', 'run_id'), greatest((SELECT max(run_id) FROM hydration_runs), 1));
+        SELECT setval(pg_get_serial_sequence('ingest_events', 'id'), greatest((SELECT max(id) FROM ingest_events), 1));
+        SELECT setval(pg_get_serial_sequence('hashtags', 'id'), greatest((SELECT max(id) FROM hashtags), 1));
         """;
 
     public static IReadOnlyList<string> TableNames { get; } = Tables.Select(table => table.Name).ToList();
@@ -139,7 +159,7 @@ public sealed class PostgresCopy(SqliteConnectionFactory source, PostgresConnect
 
     private async Task CopyTableAsync(CopiedTable table, int chunkRows, IProgress<CopyProgress> progress, CancellationToken cancellationToken)
     {
-        var key = table.Columns[0];
+        var key = table.Key;
         await using var from = await source.OpenAsync(cancellationToken);
         var total = await CountRowsAsync(from, table.Name, cancellationToken);
         string? lastKey;
@@ -152,8 +172,11 @@ public sealed class PostgresCopy(SqliteConnectionFactory source, PostgresConnect
         progress.Report(new CopyProgress(table.Name, copied, total));
 
         var columnList = string.Join(", ", table.Columns.Select(column => column.Name));
-        var selectFirst = $"SELECT {columnList} FROM {table.Name} ORDER BY {key.Name} LIMIT @Limit";
-        var selectNext = $"SELECT {columnList} FROM {table.Name} WHERE {key.Name} > @LastKey ORDER BY {key.Name} LIMIT @Limit";
+        // The key is read first; a rowid key is read but not copied.
+        var selected = table.ByRowId ? $"rowid, {columnList}" : columnList;
+        var skip = table.ByRowId ? 1 : 0;
+        var selectFirst = $"SELECT {selected} FROM {table.Name} ORDER BY {key.Name} LIMIT @Limit";
+        var selectNext = $"SELECT {selected} FROM {table.Name} WHERE {key.Name} > @LastKey ORDER BY {key.Name} LIMIT @Limit";
         var copyIn = $"COPY {table.Name} ({columnList}) FROM STDIN (FORMAT BINARY)";
         while (true)
         {
@@ -169,7 +192,7 @@ public sealed class PostgresCopy(SqliteConnectionFactory source, PostgresConnect
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    var row = new object?[table.Columns.Length];
+                    var row = new object?[table.Columns.Length + skip];
                     for (var i = 0; i < row.Length; i++)
                     {
                         row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
@@ -189,9 +212,10 @@ public sealed class PostgresCopy(SqliteConnectionFactory source, PostgresConnect
                     foreach (var row in rows)
                     {
                         await importer.StartRowAsync(cancellationToken);
-                        for (var i = 0; i < row.Length; i++)
+                        var values = skip == 0 ? row : row[skip..];
+                        for (var i = 0; i < table.Columns.Length; i++)
                         {
-                            await WriteValueAsync(importer, table, i, row, cancellationToken);
+                            await WriteValueAsync(importer, table, i, values, cancellationToken);
                         }
                     }
                     await importer.CompleteAsync(cancellationToken);
@@ -231,6 +255,8 @@ public sealed class PostgresCopy(SqliteConnectionFactory source, PostgresConnect
         {
             Kind.BigInt => importer.WriteAsync(Convert.ToInt64(value, CultureInfo.InvariantCulture), NpgsqlDbType.Bigint, cancellationToken),
             Kind.Int => importer.WriteAsync(Convert.ToInt32(value, CultureInfo.InvariantCulture), NpgsqlDbType.Integer, cancellationToken),
+            Kind.Real => importer.WriteAsync(Convert.ToDouble(value, CultureInfo.InvariantCulture), NpgsqlDbType.Double, cancellationToken),
+            Kind.Bytes => importer.WriteAsync((byte[])value, NpgsqlDbType.Bytea, cancellationToken),
             Kind.Bool => importer.WriteAsync(Convert.ToInt64(value, CultureInfo.InvariantCulture) != 0, NpgsqlDbType.Boolean, cancellationToken),
             Kind.Text => importer.WriteAsync(Convert.ToString(value, CultureInfo.InvariantCulture)!, NpgsqlDbType.Text, cancellationToken),
             Kind.Json => importer.WriteAsync(JsonDocumentText(value), NpgsqlDbType.Jsonb, cancellationToken),
@@ -257,7 +283,10 @@ public sealed class PostgresCopy(SqliteConnectionFactory source, PostgresConnect
         }
     }
 
-    private enum Kind { BigInt, Int, Bool, Text, Json, Time }
+    private enum Kind { BigInt, Int, Real, Bool, Text, Json, Time, Bytes }
 
-    private sealed record CopiedTable(string Name, (string Name, Kind Kind)[] Columns);
+    private sealed record CopiedTable(string Name, (string Name, Kind Kind)[] Columns, bool ByRowId = false)
+    {
+        public (string Name, Kind Kind) Key => ByRowId ? ("rowid", Kind.BigInt) : Columns[0];
+    }
 }

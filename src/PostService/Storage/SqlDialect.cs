@@ -34,4 +34,12 @@ public sealed class SqlDialect
     /// SQLite has one writer at a time, so its claims cannot overlap.
     /// </summary>
     public string SkipLockedRows => IsPostgres ? "FOR UPDATE SKIP LOCKED" : "";
+
+    /// <summary>
+    /// The start of the UTC hour of the time in <paramref name="column"/>: SQLite keeps times as ISO-8601 text, so the hour
+    /// is the text up to it; PostgreSQL truncates the <c>timestamptz</c> in UTC.
+    /// </summary>
+    public string HourOf(string column) => IsPostgres
+        ? $"date_trunc('hour', {column} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+        : $"substr({column}, 1, 13) || ':00:00.000Z'";
 }

@@ -37,6 +37,7 @@ public static class StorageRegistration
         services.AddSingleton<IMigration, M008_PostCountsByWriters>();
         services.AddSingleton<IMigration, M009_IdentityAndRepositories>();
         services.AddSingleton<IMigration, M010_Firehose>();
+        services.AddSingleton<IMigration, M011_Analytics>();
         services.AddSingleton<SqliteBackup>();
         services.AddSingleton<Migrator>();
         services.AddSingleton<LegacyAuthorColumns>();

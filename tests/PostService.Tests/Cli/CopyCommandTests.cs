@@ -87,6 +87,42 @@ public sealed class CopyCommandTests : IRunsOnPostgres, IDisposable
         Assert.Equal(1, _target.Count("SELECT count(*) FROM feed_requests"));
     }
 
+    [DatabaseFact]
+    public async Task TheAnalyticsTablesAreCopiedWithTheRest()
+    {
+        await using var appView = await FakeAppView.StartAsync();
+        var uri = RetrievalBuilder.PostUri("analysed");
+        appView.AddPost(uri, post => post.WithImages(1) with { RecordTags = ["science"], LikeCount = 3 });
+        using var file = TestDatabase.Create(DatabaseProvider.Sqlite);
+        using (var service = HydratingService.Start(appView, database: file))
+        {
+            var client = service.CreateClient();
+            (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().At(DbTime.ToText(DateTimeOffset.UtcNow)).WithPost(uri, 0)))).EnsureSuccessStatusCode();
+            await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM post_media") == 1, "the post is hydrated with its media");
+            (await client.PostAsync("/tags", new { name = "reviewed" }.AsJson())).EnsureSuccessStatusCode();
+            (await client.PutAsync($"/posts/{Uri.EscapeDataString(uri)}/tags/reviewed", new { confidence = 0.5 }.AsJson())).EnsureSuccessStatusCode();
+        }
+        Assert.Equal(ExitCodes.Ok, (await CliRunner.RunAsync(["rebuild-hashtag-stats", "--db", file.Path!])).ExitCode);
+
+        var result = await CopyAsync(file.Path!);
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.Output + result.Error);
+        using var fromFile = new PostServiceFactory(database: file);
+        using var fromPostgres = new PostServiceFactory(database: _target);
+        foreach (var page in (string[])["/tags", "/tags/reviewed/posts", $"/posts/{Uri.EscapeDataString(uri)}", $"/posts/{Uri.EscapeDataString(uri)}/metrics",
+                     "/hashtags/science/posts"])
+        {
+            Assert.Equal(Comparable(await fromFile.CreateClient().GetOkJsonAsync(page)), Comparable(await fromPostgres.CreateClient().GetOkJsonAsync(page)));
+        }
+        foreach (var table in (string[])["ingest_events", "post_metric_snapshots", "hashtags", "post_hashtags", "hashtag_hourly_stats", "post_media", "post_tags"])
+        {
+            Assert.True(_target.Count($"SELECT count(*) FROM {table}") > 0, $"{table} was copied");
+        }
+        using var source = file.Open();
+        using var target = _target.Open();
+        Assert.Equal(source.QuerySingle<byte[]>("SELECT body FROM ingest_events"), target.QuerySingle<byte[]>("SELECT body FROM ingest_events"));
+    }
+
     private string Counts() => string.Join(",", ((string[])["feed_requests", "feed_request_posts", "posts", "hydration_runs"])
         .Select(table => _target.Count($"SELECT count(*) FROM {table}")));
 

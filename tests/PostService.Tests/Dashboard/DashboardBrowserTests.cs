@@ -95,6 +95,50 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         Assert.All(requests, url => Assert.StartsWith(baseUrl + "/", url));
     }
 
+    [ChromiumFact]
+    public async Task TheAnalyticsCardsShowTrendingHashtagsAndTheFastestGainingPostsAsTheirEndpointsDo()
+    {
+        _appView.AddPost(Uri("quake"), post => post with { RecordTags = ["earthquake"], LikeCount = 1 });
+        _appView.AddPost(Uri("rain"), post => post with { RecordTags = ["weather"], LikeCount = 1 });
+        using var service = new PostServiceFactory(HydratingService.Settings(_appView, new Dictionary<string, string?>
+        {
+            ["PostService:Analytics:HashtagStatsIntervalSeconds"] = "1",
+        }));
+        var baseUrl = service.StartOnLoopback();
+        var client = service.CreateClient();
+        var now = DbTime.ToText(DateTimeOffset.UtcNow.AddMinutes(-1));
+        var retrievals = Enumerable.Range(0, 5).Select(_ => new RetrievalBuilder().At(now).WithPost(Uri("quake"), 0))
+            .Append(new RetrievalBuilder().At(now).WithPost(Uri("rain"), 0)).ToArray();
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrievals), client)).EnsureSuccessStatusCode();
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM post_metric_snapshots") == 2, "the posts are hydrated");
+        _appView.AddPost(Uri("quake"), post => post with { RecordTags = ["earthquake"], LikeCount = 40 });
+        _appView.AddPost(Uri("rain"), post => post with { RecordTags = ["weather"], LikeCount = 3 });
+        await (await client.PostAsync("/hydrate?refresh=true&wait=true", null)).AssertOkJsonAsync();
+        await Eventually.TrueAsync(() => service.Count("SELECT coalesce(sum(times_served), 0) FROM hashtag_hourly_stats") == 6, "the hashtag statistics are current");
+        var trending = await client.GetOkJsonAsync("/hashtags/trending?hours=4&baseline_hours=24&limit=10");
+        var velocity = await client.GetOkJsonAsync("/posts/velocity?hours=1&metric=likes&limit=10");
+
+        await using var chromium = await HeadlessChromium.LaunchAsync();
+        var (page, requests, problems) = await OpenDashboardAsync(chromium, baseUrl, new() { Width = 1280, Height = 900 });
+
+        var top = trending[0];
+        Assert.Equal("earthquake", top.GetProperty("name").GetString());
+        var topRow = page.Locator("#trending-table tbody tr").First;
+        await Expect(topRow).ToHaveAttributeAsync("data-hashtag", "earthquake");
+        await Expect(topRow.Locator("td.score")).ToHaveTextAsync(top.GetProperty("score").GetDouble().ToString("#,##0.##", CultureInfo.InvariantCulture));
+        await Expect(page.Locator("#trending-table tbody tr")).ToHaveCountAsync(trending.GetArrayLength());
+        await Expect(page.GetByRole(AriaRole.Img, new() { NameRegex = new("^Bar chart of hashtag spike scores") })).ToHaveCountAsync(1);
+        var fastest = page.Locator("#velocity-table tbody tr").First;
+        await Expect(fastest).ToHaveAttributeAsync("data-post", velocity[0].GetProperty("post_uri").GetString()!);
+        await Expect(fastest.Locator("td.gained")).ToHaveTextAsync(Count(39));
+        await Expect(page.Locator("#velocity-table tbody tr")).ToHaveCountAsync(2);
+        await Expect(page.Locator("#velocity-text")).ToContainTextAsync("2 posts gained likes in the last hour; the most: 39.");
+        await SaveScreenshotAsync(page, "dashboard-analytics.png", forDocs: false);
+
+        Assert.Empty(problems);
+        Assert.All(requests, url => Assert.StartsWith(baseUrl + "/", url));
+    }
+
     /// <summary>
     /// Posts in every status, hydrated for real through the fake AppView, plus history the page can draw:
     /// ok posts over the last hours and failures over the last weeks, written as a long-running service leaves them.
@@ -215,7 +259,7 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     private static async Task AssertEveryChartHasATextAlternativeAsync(IPage page)
     {
         var charts = page.Locator(".chart svg");
-        Assert.Equal(4, await charts.CountAsync());
+        Assert.Equal(5, await charts.CountAsync());
         foreach (var chart in await charts.AllAsync())
         {
             Assert.Equal("img", await chart.GetAttributeAsync("role"));

@@ -33,6 +33,12 @@ public sealed record FakePost
     /// <summary>The record's <c>embed</c> (an <c>app.bsky.embed.*</c>), kept consistent with <see cref="Embed"/> by the helpers.</summary>
     public JsonObject? RecordEmbed { get; init; }
 
+    /// <summary>Hashtags written in the text (<c>#tag</c>), each with its <c>app.bsky.richtext.facet#tag</c> facet.</summary>
+    public IReadOnlyList<string>? TextHashtags { get; init; }
+
+    /// <summary>The record's <c>tags</c> field: hashtags that are not in the text.</summary>
+    public IReadOnlyList<string>? RecordTags { get; init; }
+
     public long LikeCount { get; init; }
     public long RepostCount { get; init; }
     public long ReplyCount { get; init; }
@@ -124,7 +130,30 @@ public sealed record FakePost
             };
         }
 
-        record["text"] = Text;
+        var text = Text;
+        if (TextHashtags is { Count: > 0 })
+        {
+            var facets = new JsonArray();
+            foreach (var tag in TextHashtags)
+            {
+                text += " ";
+                var start = Encoding.UTF8.GetByteCount(text);
+                text += "#" + tag;
+                facets.Add(new JsonObject
+                {
+                    ["index"] = new JsonObject { ["byteStart"] = start, ["byteEnd"] = Encoding.UTF8.GetByteCount(text) },
+                    ["features"] = new JsonArray(new JsonObject { ["$type"] = "app.bsky.richtext.facet#tag", ["tag"] = tag }),
+                });
+            }
+            record["facets"] = facets;
+        }
+
+        if (RecordTags is not null)
+        {
+            record["tags"] = new JsonArray(RecordTags.Select(tag => (JsonNode?)tag).ToArray());
+        }
+
+        record["text"] = text;
 
         var view = new JsonObject
         {

@@ -78,6 +78,18 @@ public sealed class RealAppViewNetwork
         return (created.GetProperty("uri").GetString()!, created.GetProperty("cid").GetString()!);
     }
 
+    /// <summary>Creates a post quoting <paramref name="quote"/>; returns its URI.</summary>
+    public async Task<string> CreatePostAsync(string by, string text, string quote) =>
+        (await ControlAsync("/post", new { by, text, quote })).GetProperty("uri").GetString()!;
+
+    /// <summary>Creates a post with the record's <c>tags</c> field (hashtags not in the text).</summary>
+    public async Task<string> CreatePostAsync(string by, string text, IReadOnlyList<string> tags) =>
+        (await ControlAsync("/post", new { by, text, tags })).GetProperty("uri").GetString()!;
+
+    public Task LikeAsync(string by, string uri) => ControlAsync("/like", new { by, uri });
+
+    public Task RepostAsync(string by, string uri) => ControlAsync("/repost", new { by, uri });
+
     public Task DeletePostAsync(string uri) => ControlAsync("/delete", new { uri });
 
     /// <summary>
@@ -138,8 +150,6 @@ public sealed class RealAppViewNetwork
         return created.GetProperty("posts").EnumerateArray()
             .Select(post => (post.GetProperty("uri").GetString()!, post.GetProperty("cid").GetString()!)).ToList();
     }
-
-    public Task LikeAsync(string by, string uri) => ControlAsync("/like", new { by, uri });
 
     /// <summary>Changes an account's handle (it must end in <c>.test</c>); the AppView serves it when this returns.</summary>
     public Task ChangeHandleAsync(string by, string handle) => ControlAsync("/handle", new { by, handle });

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PostService.Atproto;
 using PostService.Tests.Infrastructure;
 using PostService.Upstream.AppView;
 
@@ -94,7 +95,7 @@ public sealed class AppViewClientTests : IAsyncLifetime
         {
             var expected = ExpectedFrom(view);
             var actual = posts[expected.Uri];
-            Assert.Equal(expected with { Langs = null }, actual with { Langs = null });
+            Assert.Equal(expected with { Langs = null }, actual with { Langs = null, Media = null });
             Assert.Equal(expected.Langs, actual.Langs);
         }
 
@@ -104,10 +105,14 @@ public sealed class AppViewClientTests : IAsyncLifetime
         Assert.Equal(("bob.test", "bob back at it again!", 1L), (bob.AuthorHandle, bob.Text, bob.QuoteCount));
         var carol = posts["at://did:plc:7fcymkxmsn344fufz5fy6ark/app.bsky.feed.post/3krjdcfoguc2b"];
         Assert.Equal(("app.bsky.embed.recordWithMedia#view", 2L), (carol.EmbedType, carol.LikeCount));
+        Assert.Equal([MediaKind.Quote, MediaKind.Image, MediaKind.Image], carol.Media!.Select(item => item.Kind));
+        Assert.Equal("bafkreidk3red24o3hvpotk2uckk2bgdwiunuwr3pqdov54yws3kcnsxqje", carol.Media![1].BlobCid);
+        Assert.Equal("../dev-env/assets/key-landscape-small.jpg", carol.Media![1].Alt);
         Assert.Equal("2024-05-02T15:32:48.093Z", carol.CreatedAt);
         Assert.Equal("2024-05-02T15:32:48.848Z", carol.IndexedAt);
         var dan = posts["at://did:plc:ialyzfx3wv4tinozceyj7nnb/app.bsky.feed.post/3krjevmqj7c2b"];
         Assert.Equal("app.bsky.embed.record#view", dan.EmbedType);
+        Assert.Equal(new MediaItem(MediaKind.Quote, null, QuotedUri: "at://did:plc:7fcymkxmsn344fufz5fy6ark/app.bsky.feed.post/3krjdcfoguc2b"), dan.Media!.Single());
         var aliceReply = posts[PostUri(Alice, "3krj6qlumq22b")];
         Assert.Equal(PostUri(Bob, "3krj6nhadvk2b"), aliceReply.ReplyParentUri);
         Assert.Equal(PostUri(Alice, "3krj6gsrfik2b"), aliceReply.ReplyRootUri);

@@ -4,6 +4,8 @@ namespace PostService.Upstream.AppView;
 /// <param name="IndexedAt">As sent by the AppView; kept as a string so nothing is lost in parsing.</param>
 /// <param name="CreatedAt">The record's client-declared <c>createdAt</c>, as sent.</param>
 /// <param name="EmbedType">The view's <c>$type</c>, e.g. <c>app.bsky.embed.images#view</c>.</param>
+/// <param name="Hashtags">The record's <c>#tag</c> facets and <c>tags</c>, normalised (<see cref="Atproto.Hashtag"/>); null when it has none.</param>
+/// <param name="Media">What the post embeds (<see cref="Atproto.PostMedia"/>); null when nothing.</param>
 public sealed record HydratedPost(
     string Uri,
     string Cid,
@@ -19,4 +21,6 @@ public sealed record HydratedPost(
     long? LikeCount,
     long? RepostCount,
     long? ReplyCount,
-    long? QuoteCount);
+    long? QuoteCount,
+    IReadOnlyList<string>? Hashtags = null,
+    IReadOnlyList<Atproto.MediaItem>? Media = null);

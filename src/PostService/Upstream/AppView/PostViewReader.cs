@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PostService.Atproto;
 
 namespace PostService.Upstream.AppView;
 
@@ -35,7 +36,9 @@ internal static class PostViewReader
             view.LikeCount,
             view.RepostCount,
             view.ReplyCount,
-            view.QuoteCount);
+            view.QuoteCount,
+            Hashtag.FromRecord(record) is { Count: > 0 } hashtags ? hashtags : null,
+            PostMedia.FromEmbed(view.Embed, record) is { Count: > 0 } media ? media : null);
     }
 
     // The record is typed "unknown" in the lexicon, so it is read leniently: anything of the wrong shape is null.
