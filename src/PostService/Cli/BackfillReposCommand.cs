@@ -49,24 +49,21 @@ internal static class BackfillReposCommand
 
     private static async Task<int> RunAsync(string? database, BackfillRequest request, CliEnvironment environment, CancellationToken cancellationToken)
     {
-        using var stop = new StopSignals(cancellationToken);
-
-        using var host = CliHost.Build(database, environment);
-        await host.Services.GetRequiredService<Migrator>().MigrateAsync(stop.Token);
+        using var verb = await ForegroundVerb.StartAsync(database, environment, cancellationToken);
+        var (host, store, stop) = (verb.Host, verb.Store, verb.Stopping);
         var jobs = host.Services.GetRequiredService<BackfillRepository>();
-        await jobs.EnqueueAsync(request, DateTimeOffset.UtcNow, stop.Token);
-        var due = (await jobs.ListAsync(request.Dids, stop.Token)).Count(job => job.Status != BackfillStatus.Complete);
-        var store = database ?? host.Services.GetRequiredService<IDbConnectionFactory>().Description;
+        await jobs.EnqueueAsync(request, DateTimeOffset.UtcNow, stop);
+        var due = (await jobs.ListAsync(request.Dids, stop)).Count(job => job.Status != BackfillStatus.Complete);
         await environment.Output.WriteLineAsync($"{due} of {request.Dids.Count} DIDs to backfill into {store}{(request.Refresh ? " (refresh)" : "")}.");
 
         var progress = new BackfillProgress();
-        var running = host.Services.GetRequiredService<RepoBackfiller>().RunAsync(request.Dids, progress, stop.Token);
+        var running = host.Services.GetRequiredService<RepoBackfiller>().RunAsync(request.Dids, progress, stop);
         await FollowAsync(environment, progress, due, running);
         try
         {
             await running;
         }
-        catch (OperationCanceledException) when (stop.IsStopped)
+        catch (OperationCanceledException) when (verb.StopRequested)
         {
             await environment.Output.WriteLineAsync("Stopped: DIDs not finished stay enqueued; run the same command again to resume.");
             return ExitCodes.Cancelled;

@@ -5,7 +5,7 @@ using PostService.Storage.Migrations;
 namespace PostService.Cli;
 
 /// <summary>
-/// What a verb that runs for a while (hydrate, firehose) does first: Ctrl+C and SIGTERM cancel <see cref="Stopping"/>
+/// What a verb that runs for a while (hydrate, firehose, backfill-repos) does first: Ctrl+C and SIGTERM cancel <see cref="Stopping"/>
 /// instead of ending the process, so the verb can stop cleanly; then the services are built and the pending migrations
 /// applied, as the service applies them at start.
 /// </summary>

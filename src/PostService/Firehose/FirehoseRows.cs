@@ -49,8 +49,6 @@ public interface IFirehoseRowWriter
 
     /// <summary>Adds to the counts of the posts that are cached or served; the others are not counted.</summary>
     Task AddCountsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<CountRow> counts, CancellationToken cancellationToken);
-
-    static IFirehoseRowWriter For(SqlDialect dialect) => dialect.IsPostgres ? new PostgresFirehoseRowWriter() : new SqliteFirehoseRowWriter();
 }
 
 public sealed class SqliteFirehoseRowWriter : IFirehoseRowWriter

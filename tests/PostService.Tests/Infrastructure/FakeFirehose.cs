@@ -15,12 +15,14 @@ public sealed record FakeFrame(long Seq, byte[] Bytes);
 /// </summary>
 public sealed class FakeFirehose : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private WebApplication _app = null!;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly ConcurrentQueue<long?> _cursors = new();
     private long _sent;
 
-    private FakeFirehose(WebApplication app) => _app = app;
+    private FakeFirehose()
+    {
+    }
 
     /// <summary><c>ws://127.0.0.1:port/xrpc/com.atproto.sync.subscribeRepos</c>.</summary>
     public string Url { get; private set; } = "";
@@ -41,11 +43,13 @@ public sealed class FakeFirehose : IAsyncDisposable
 
     public static async Task<FakeFirehose> StartAsync()
     {
-        var fake = new FakeFirehose(LoopbackWebApp.Create());
-        fake._app.UseWebSockets();
-        fake._app.Map("/xrpc/com.atproto.sync.subscribeRepos", fake.ServeAsync);
-        await fake._app.StartAsync();
-        fake.Url = LoopbackWebApp.Address(fake._app).Replace("http://", "ws://", StringComparison.Ordinal) + "/xrpc/com.atproto.sync.subscribeRepos";
+        var fake = new FakeFirehose();
+        (fake._app, var baseUrl) = await LoopbackServer.StartAsync(app =>
+        {
+            app.UseWebSockets();
+            app.Map("/xrpc/com.atproto.sync.subscribeRepos", fake.ServeAsync);
+        }, TimeSpan.FromSeconds(5));
+        fake.Url = baseUrl.Replace("http://", "ws://", StringComparison.Ordinal) + "/xrpc/com.atproto.sync.subscribeRepos";
         return fake;
     }
 
