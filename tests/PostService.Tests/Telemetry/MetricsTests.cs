@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using PostService.Firehose;
 using PostService.Storage;
 using PostService.Tests.Builders;
 using PostService.Tests.Infrastructure;
@@ -55,6 +57,28 @@ public abstract partial class MetricsTests(DatabaseProvider provider) : IAsyncLi
         {
             Assert.True(Value(metrics, "db_client_operation_duration_seconds_count") > 0, metrics);
         }
+    }
+
+    [Fact]
+    public async Task MetricsShowHowFarTheFirehoseIsBehindLive()
+    {
+        using var service = new PostServiceFactory();
+        var client = service.CreateClient();
+        var before = await client.GetStringAsync("/metrics");
+
+        var status = service.Services.GetRequiredService<FirehoseStatus>();
+        status.Applied(5, cursor: 42, lastEventTime: DateTimeOffset.UtcNow.AddMinutes(-2));
+        // The exporter answers a scrape from its cache for a moment.
+        var metrics = "";
+        await Eventually.TrueAsync(() =>
+        {
+            metrics = client.GetStringAsync("/metrics").GetAwaiter().GetResult();
+            return Value(metrics, "postservice_firehose_lag_seconds") is not null;
+        }, "the scrape shows the applied events");
+
+        Assert.Null(Value(before, "postservice_firehose_lag_seconds"));
+        Assert.InRange(Value(metrics, "postservice_firehose_lag_seconds") ?? 0, 120, 3600);
+        Assert.Equal(5, Value(metrics, "postservice_firehose_events_applied_total"));
     }
 
     [Fact]
