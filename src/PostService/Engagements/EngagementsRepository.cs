@@ -1,3 +1,4 @@
+using PostService.Backfill;
 using PostService.Storage;
 
 namespace PostService.Engagements;
@@ -8,6 +9,9 @@ namespace PostService.Engagements;
 /// </summary>
 public sealed record Engagement
 {
+    /// <summary>The record types that are engagements (the join's <c>record_type IN (...)</c>).</summary>
+    public static readonly IReadOnlyList<string> Types = [RepoRecordType.Like, RepoRecordType.Repost, RepoRecordType.Reply, RepoRecordType.Quote];
+
     public required string RequesterDid { get; init; }
     public required string EngagementUri { get; init; }
 
