@@ -16,6 +16,9 @@ public sealed class MetricSnapshot
 
     /// <summary><c>appview</c> (getPosts), <c>firehose</c> or <c>repo</c>.</summary>
     public required string Source { get; init; }
+
+    /// <summary>The values of <see cref="Source"/> (only <c>appview</c> is written today; the others are reserved for those sources).</summary>
+    public static readonly IReadOnlyList<string> Sources = ["appview", "firehose", "repo"];
 }
 
 /// <summary>

@@ -11,6 +11,12 @@ public enum MediaKind
     Quote,
 }
 
+public static class MediaKinds
+{
+    /// <summary>The <see cref="MediaKind"/> names as stored and served: <c>image</c>, <c>video</c>, <c>external</c>, <c>quote</c>.</summary>
+    public static readonly IReadOnlyList<string> All = [.. Enum.GetNames<MediaKind>().Select(name => name.ToLowerInvariant())];
+}
+
 /// <summary>
 /// One embedded item. Images: full-size URL, alt text, aspect ratio, blob CID. Video: playlist URL, alt, aspect
 /// ratio, CID. External link: its URI, title and description. Quote: the quoted post's URI.

@@ -6,6 +6,8 @@ public static class BackfillStatus
     public const string InProgress = "in_progress";
     public const string Complete = "complete";
     public const string Failed = "failed";
+
+    public static readonly IReadOnlyList<string> All = [Enqueued, InProgress, Complete, Failed];
 }
 
 /// <summary>One participant's repository backfill (<c>repo_backfill_jobs</c>). Properties: SQLite types NULL times as BLOB.</summary>

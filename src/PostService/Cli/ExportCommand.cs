@@ -21,19 +21,20 @@ internal static class ExportCommand
         var format = new Option<ExportFormat>("--format") { Description = "parquet (the default) or csv.", DefaultValueFactory = _ => ExportFormat.Parquet };
         var output = new Option<FileInfo>("--out") { Description = "The file to write (replaced if it exists).", Required = true };
         var database = PostServiceCli.DatabaseOption();
-        var requester = new Option<string?>("--requester-did") { Description = "Only feed requests of this requester." };
-        var algo = new Option<string?>("--algo") { Description = "Only feed requests of this feed algorithm." };
-        var since = new Option<string?>("--since") { Description = "Only feeds served at or after this time (ISO-8601)." };
-        var until = new Option<string?>("--until") { Description = "Only feeds served before this time (ISO-8601)." };
-        var command = new Command("export", "Export a dataset (exposures, posts) as a Parquet or CSV file for pandas, R or DuckDB.")
+        var requester = new Option<string?>("--requester-did") { Description = "Only feed requests of this requester (engagements: by this subscriber)." };
+        var algo = new Option<string?>("--algo") { Description = "Only feed requests of this feed algorithm (not for engagements)." };
+        var since = new Option<string?>("--since") { Description = "Only feeds served (engagements: made) at or after this time (ISO-8601)." };
+        var until = new Option<string?>("--until") { Description = "Only feeds served (engagements: made) before this time (ISO-8601)." };
+        var command = new Command("export", "Export a dataset (exposures, posts, engagements) as a Parquet or CSV file for pandas, R or DuckDB.")
         {
             dataset, format, output, database, requester, algo, since, until,
         };
         command.SetAction(PostServiceCli.Verb(environment, (parse, cancellationToken) =>
         {
-            var filter = ExportFilter.TryCreate(parse.GetValue(requester), parse.GetValue(algo), parse.GetValue(since), parse.GetValue(until), out var error)
+            var chosen = ExportDatasets.Find(parse.GetValue(dataset)!)!;
+            var filter = ExportFilter.TryCreate(chosen, parse.GetValue(requester), parse.GetValue(algo), parse.GetValue(since), parse.GetValue(until), out var error)
                 ?? throw new CliUsageException(error!);
-            return RunAsync(ExportDatasets.Find(parse.GetValue(dataset)!)!, parse.GetValue(format), parse.GetValue(output)!.FullName,
+            return RunAsync(chosen, parse.GetValue(format), parse.GetValue(output)!.FullName,
                 parse.GetValue(database)?.FullName, filter, environment, cancellationToken);
         }));
         return command;

@@ -1,3 +1,4 @@
+using PostService.Backfill;
 using PostService.Storage;
 
 namespace PostService.Engagements;
@@ -8,6 +9,9 @@ namespace PostService.Engagements;
 /// </summary>
 public sealed record Engagement
 {
+    /// <summary>The record types that are engagements (the join's <c>record_type IN (...)</c>).</summary>
+    public static readonly IReadOnlyList<string> Types = [RepoRecordType.Like, RepoRecordType.Repost, RepoRecordType.Reply, RepoRecordType.Quote];
+
     public required string RequesterDid { get; init; }
     public required string EngagementUri { get; init; }
 
@@ -38,11 +42,16 @@ public sealed record EngagementFilter(string? RequesterDid, string? Since, strin
 /// <summary>The engagement join over <c>repo_records</c> (backfilled) and what the feeds served (<c>feed_requests</c>, <c>feed_request_posts</c>).</summary>
 public sealed class EngagementsRepository(IDbConnectionFactory connections)
 {
+    /// <summary>
+    /// The engagements (<c>e</c>: did, uri, record_type, subject_uri, created_at, serving_id) each with its serving
+    /// (<c>frp</c>, <c>fr</c>; null columns when there was none), selected by <c>@RequesterDid</c>, <c>@Since</c>, <c>@Until</c>
+    /// on the engagement's createdAt. Shared with the <c>engagements</c> export.
+    /// </summary>
     // The serving (a feed_request_posts row) is chosen per engagement by a correlated subquery (SQLite has no LATERAL): the
     // served-URI index finds the post's servings, by its URI or by a handle-based URI that resolved to it, and the requester
     // and the time narrow them. Engagements without a createdAt cannot follow a serving.
-    private const string SelectPage = """
-        WITH e AS (
+    public const string EngagementsWithServings = """
+        FROM (
             SELECT r.did, r.uri, r.record_type, r.subject_uri, r.created_at,
                    (SELECT frp.id FROM feed_request_posts frp JOIN feed_requests fr ON fr.request_id = frp.request_id
                     WHERE (frp.post_uri = r.subject_uri OR frp.post_uri IN (SELECT p.post_uri FROM posts p WHERE p.resolved_uri = r.subject_uri))
@@ -53,15 +62,17 @@ public sealed class EngagementsRepository(IDbConnectionFactory connections)
               AND (@RequesterDid IS NULL OR r.did = @RequesterDid)
               AND (@Since IS NULL OR r.created_at >= to_ts(@Since))
               AND (@Until IS NULL OR r.created_at < to_ts(@Until))
-              AND (@AfterUri IS NULL OR r.uri > @AfterUri)
-        )
+        ) e
+        LEFT JOIN feed_request_posts frp ON frp.id = e.serving_id
+        LEFT JOIN feed_requests fr ON fr.request_id = frp.request_id
+        """;
+
+    private const string SelectPage = $"""
         SELECT e.did AS requester_did, e.uri AS engagement_uri, e.record_type AS engagement_type, e.subject_uri AS post_uri,
                frp.post_uri AS served_uri, ts_text(e.created_at) AS engaged_at, frp.request_id, frp.post_index AS position,
                ts_text(fr.timestamp) AS served_at
-        FROM e
-        LEFT JOIN feed_request_posts frp ON frp.id = e.serving_id
-        LEFT JOIN feed_requests fr ON fr.request_id = frp.request_id
-        WHERE (e.serving_id IS NOT NULL) = (@Served = 1)
+        {EngagementsWithServings}
+        WHERE (@AfterUri IS NULL OR e.uri > @AfterUri) AND (e.serving_id IS NOT NULL) = (@Served = 1)
         ORDER BY e.uri
         LIMIT @Limit
         """;

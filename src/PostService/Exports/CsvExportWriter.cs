@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using System.Text.Json;
 using CsvHelper;
 using PostService.Storage;
@@ -7,7 +8,7 @@ namespace PostService.Exports;
 
 /// <summary>
 /// RFC 4180 CSV (CsvHelper's defaults: CRLF line ends, quotes where needed, no byte order mark) in UTF-8, with a header
-/// row. Times are ISO-8601 UTC with milliseconds, lists JSON arrays, no value an empty field, an empty text <c>""</c>.
+/// row. Times are ISO-8601 UTC with milliseconds, lists JSON arrays, booleans true or false, no value an empty field, an empty text <c>""</c>.
 /// </summary>
 internal sealed class CsvExportWriter(ExportDataset dataset, Stream output) : IExportWriter
 {
@@ -30,6 +31,12 @@ internal sealed class CsvExportWriter(ExportDataset dataset, Stream output) : IE
                     break;
                 case ExportColumnType.Timestamp:
                     _csv.WriteField(ExportValues.Timestamp(row, ordinal) is { } time ? DbTime.ToText(time) : null);
+                    break;
+                case ExportColumnType.Boolean:
+                    _csv.WriteField(ExportValues.Boolean(row, ordinal) is { } flag ? (flag ? "true" : "false") : null);
+                    break;
+                case ExportColumnType.SecondsBetween:
+                    _csv.WriteField(ExportValues.SecondsBetween(row, ordinal)?.ToString("R", CultureInfo.InvariantCulture));
                     break;
                 case ExportColumnType.TextList:
                     _csv.WriteField(ExportValues.TextList(row, ordinal) is { } list ? JsonSerializer.Serialize(list) : null);

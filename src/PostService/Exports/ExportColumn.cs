@@ -14,6 +14,15 @@ public enum ExportColumnType
 
     /// <summary>Parquet <c>LIST&lt;STRING&gt;</c>; CSV a JSON array (<c>["en","de"]</c>).</summary>
     TextList,
+
+    /// <summary>Parquet <c>BOOLEAN</c>; CSV <c>true</c> or <c>false</c>.</summary>
+    Boolean,
+
+    /// <summary>
+    /// Parquet <c>DOUBLE</c>: the seconds from one time to another, whose SQL selects both as <c>ts_text(from) || ' ' || ts_text(to)</c>
+    /// (the stores share no arithmetic on times); no value when either is missing.
+    /// </summary>
+    SecondsBetween,
 }
 
 /// <summary>One column of a dataset: its name in the files, its type, and the SQL expression that selects it.</summary>

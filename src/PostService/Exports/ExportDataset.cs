@@ -1,3 +1,6 @@
+using PostService.Engagements;
+using PostService.Identity;
+
 namespace PostService.Exports;
 
 /// <summary>
@@ -9,6 +12,9 @@ public sealed record ExportDataset(string Name, string Description, IReadOnlyLis
     public string SelectSql => $"SELECT {string.Join(", ", Columns.Select(column => $"{column.Sql} AS {column.Name}"))}\n{From}";
 
     public string CountSql => $"SELECT count(*)\n{From}";
+
+    /// <summary>False where the rows are not feed requests' (engagements): an <c>algo</c> filter is refused.</summary>
+    public bool TakesAlgo { get; init; } = true;
 }
 
 /// <summary>The datasets, by the name in <c>GET /exports/{dataset}.parquet</c> and <c>postservice export {dataset}</c>.</summary>
@@ -53,6 +59,13 @@ public static class ExportDatasets
 
     private static readonly ExportColumn Status = new("hydration_status", ExportColumnType.Text, "p.hydration_status", "pending, ok, not_found, error or invalid");
 
+    // Why a post is gone: what the author's repository says (Identity) and the deletion the firehose saw.
+    private static readonly ExportColumn[] Removal =
+    [
+        new("not_found_reason", ExportColumnType.Text, "p.not_found_reason", $"Why a not_found post is missing: {string.Join(", ", NotFoundReason.All)}"),
+        new("deleted_at", ExportColumnType.Timestamp, "ts_text(p.deleted_at)", "When the firehose saw the author delete the post"),
+    ];
+
     private static readonly ExportColumn[] Counts =
     [
         new("like_count", ExportColumnType.Int64, "p.like_count", "Likes when last hydrated"),
@@ -73,6 +86,7 @@ public static class ExportDatasets
         new("post_created_at", ExportColumnType.Timestamp, "ts_text(p.created_at)", "The post record's createdAt"),
         .. Content,
         Status,
+        .. Removal,
         .. Counts,
     ], ExposuresFrom);
 
@@ -90,11 +104,27 @@ public static class ExportDatasets
         .. Counts,
         Status,
         new("hydration_error", ExportColumnType.Text, "p.hydration_error", "Why the post is not_found, error or invalid"),
+        .. Removal,
         new("last_hydrated_at", ExportColumnType.Timestamp, "ts_text(p.last_hydrated_at)", "The last hydration attempt"),
         new("metadata_source", ExportColumnType.Text, "p.metadata_source", "appview, or legacy (from an older file)"),
     ], PostsFrom);
 
-    public static readonly IReadOnlyList<ExportDataset> All = [Exposures, Posts];
+    /// <summary>The rows of <c>GET /engagements</c>, served or not: each engagement with the latest serving of its post to the engager before it.</summary>
+    public static readonly ExportDataset Engagements = new("engagements", "One row per like, repost, reply or quote by a subscriber (from backfilled repositories), with the latest serving of the post to them before it", [
+        new("requester_did", ExportColumnType.Text, "e.did", "The subscriber who engaged"),
+        new("engagement_uri", ExportColumnType.Text, "e.uri", "The like, repost or post record's at-URI"),
+        new("engagement_type", ExportColumnType.Text, "e.record_type", "like, repost, reply or quote"),
+        new("post_uri", ExportColumnType.Text, "e.subject_uri", "The liked, reposted or quoted post, or the reply's parent"),
+        new("served_uri", ExportColumnType.Text, "frp.post_uri", "The URI the feed served it by: post_uri, or a handle-based URI that resolved to it"),
+        new("engaged_at", ExportColumnType.Timestamp, "ts_text(e.created_at)", "The engagement record's createdAt"),
+        new("request_id", ExportColumnType.Int64, "frp.request_id", "The feed request that last served the post to the subscriber before"),
+        new("position", ExportColumnType.Int64, "frp.post_index", "The post's position in that feed, from 0"),
+        new("served_at", ExportColumnType.Timestamp, "ts_text(fr.timestamp)", "When that feed was served"),
+        new("seconds_after_served", ExportColumnType.SecondsBetween, "ts_text(fr.timestamp) || ' ' || ts_text(e.created_at)", "Seconds from the serving to the engagement"),
+        new("served", ExportColumnType.Boolean, "e.serving_id IS NOT NULL", "Whether the post was served to the subscriber before the engagement"),
+    ], EngagementsRepository.EngagementsWithServings) { TakesAlgo = false };
+
+    public static readonly IReadOnlyList<ExportDataset> All = [Exposures, Posts, Engagements];
 
     public static ExportDataset? Find(string name) => All.FirstOrDefault(dataset => dataset.Name == name);
 }

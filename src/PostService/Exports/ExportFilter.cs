@@ -10,10 +10,15 @@ public sealed record ExportFilter(string? RequesterDid, string? Algo, string? Si
 {
     public static readonly ExportFilter None = new(null, null, null, null);
 
-    /// <summary>The filter, or null with <paramref name="error"/> saying which value is not a time.</summary>
-    public static ExportFilter? TryCreate(string? requesterDid, string? algo, string? since, string? until, out string? error)
+    /// <summary>The filter for <paramref name="dataset"/>, or null with <paramref name="error"/> saying which value is not a time or does not apply.</summary>
+    public static ExportFilter? TryCreate(ExportDataset dataset, string? requesterDid, string? algo, string? since, string? until, out string? error)
     {
         error = null;
+        if (!dataset.TakesAlgo && !string.IsNullOrEmpty(algo))
+        {
+            error = $"algo does not apply to {dataset.Name}.";
+            return null;
+        }
         if (!DbTime.TryNormalize(since, out var sinceText) || !DbTime.TryNormalize(until, out var untilText))
         {
             error = "since and until must be ISO-8601 dates or date-times.";

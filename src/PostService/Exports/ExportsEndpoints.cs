@@ -12,7 +12,8 @@ public static class ExportsEndpoints
 {
     private const string FilterDescription =
         "Filters select feed requests: requester_did, algo, since (inclusive) and until (exclusive, ISO-8601) on the time " +
-        "the feed was served; posts then has the posts those requests served. Rows come in storage order. The response " +
+        "the feed was served; posts then has the posts those requests served. engagements takes requester_did (the engager), " +
+        "since and until (on the engagement's createdAt), not algo. Rows come in storage order. The response " +
         "starts at once and is streamed; a failure part-way ends the connection, leaving an incomplete file.";
 
     public static IEndpointRouteBuilder MapExports(this IEndpointRouteBuilder routes)
@@ -71,7 +72,7 @@ public static class ExportsEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dataset not found",
                 detail: $"There is no dataset '{datasetName}'; there are {string.Join(", ", ExportDatasets.All.Select(known => known.Name))}.");
         }
-        if (ExportFilter.TryCreate(query.RequesterDid, query.Algo, query.Since, query.Until, out var error) is not { } filter)
+        if (ExportFilter.TryCreate(dataset, query.RequesterDid, query.Algo, query.Since, query.Until, out var error) is not { } filter)
         {
             return Query.Invalid(error!);
         }

@@ -5,7 +5,7 @@ using Parquet.Schema;
 namespace PostService.Exports;
 
 /// <summary>
-/// Parquet with typed columns (UTC millisecond timestamps, INT64, LIST&lt;STRING&gt;), Snappy-compressed, which every
+/// Parquet with typed columns (UTC millisecond timestamps, INT64, DOUBLE, BOOLEAN, LIST&lt;STRING&gt;), Snappy-compressed, which every
 /// reader (DuckDB, pyarrow, R arrow, Spark) decodes. Rows are held per column until a row group is full, then written
 /// and sent: memory stays at one row group however long the export.
 /// </summary>
@@ -91,6 +91,8 @@ internal sealed class ParquetExportWriter : IExportWriter
                 new DateTimeDataField(column.Name, DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Millis, isNullable: true),
                 ExportValues.Timestamp),
             ExportColumnType.Int64 => new ValueColumn<long>(new DataField<long?>(column.Name), ExportValues.Int64),
+            ExportColumnType.Boolean => new ValueColumn<bool>(new DataField<bool?>(column.Name), ExportValues.Boolean),
+            ExportColumnType.SecondsBetween => new ValueColumn<double>(new DataField<double?>(column.Name), ExportValues.SecondsBetween),
             ExportColumnType.TextList => new TextListColumn(column.Name),
             _ => new TextColumn(column.Name),
         };

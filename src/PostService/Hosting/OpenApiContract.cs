@@ -2,7 +2,12 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
+using PostService.Analytics;
+using PostService.Atproto;
+using PostService.Backfill;
+using PostService.Engagements;
 using PostService.Hydration;
+using PostService.Identity;
 using PostService.Posts;
 using PostService.Security;
 
@@ -22,6 +27,18 @@ public static class OpenApiContract
         [(typeof(PostRecord), "hydration_status")] = HydrationStatus.All,
         [(typeof(FeedRequests.ServedPost), "hydration_status")] = HydrationStatus.All,
         [(typeof(HealthEndpoints.HealthStatus), "status")] = ["up", "ready"],
+        [(typeof(PostRecord), "not_found_reason")] = NotFoundReason.All,
+        [(typeof(StoredMedia), "kind")] = MediaKinds.All,
+        [(typeof(BackfillJob), "status")] = BackfillStatus.All,
+        [(typeof(Engagement), "engagement_type")] = Engagement.Types,
+        [(typeof(MetricSnapshot), "source")] = MetricSnapshot.Sources,
+    };
+
+    // Query parameters whose values are a closed set (the handlers answer 400 for others), by name: each means one thing wherever it appears.
+    private static readonly Dictionary<string, IReadOnlyList<string>> ClosedParameters = new()
+    {
+        ["not_found_reason"] = NotFoundReason.All,
+        ["has_media"] = MediaKinds.All,
     };
 
     public static OpenApiOptions AddServiceContract(this OpenApiOptions options)
@@ -40,7 +57,18 @@ public static class OpenApiContract
             if (context.JsonPropertyInfo is { } property
                 && ClosedSets.TryGetValue((property.DeclaringType, property.Name), out var values))
             {
-                schema.Enum = [.. values.Select(value => (JsonNode)JsonValue.Create(value))];
+                schema.Enum = EnumOf(values, nullable: schema.Type?.HasFlag(JsonSchemaType.Null) == true);
+            }
+            return Task.CompletedTask;
+        });
+        options.AddOperationTransformer((operation, _, _) =>
+        {
+            foreach (var parameter in operation.Parameters ?? [])
+            {
+                if (parameter.Name is { } name && ClosedParameters.TryGetValue(name, out var values) && parameter.Schema is OpenApiSchema schema)
+                {
+                    schema.Enum = EnumOf(values, nullable: false);
+                }
             }
             return Task.CompletedTask;
         });
@@ -62,4 +90,8 @@ public static class OpenApiContract
         });
         return options;
     }
+
+    // A nullable property's enum lists null too, or a schema validator refuses the nulls it is declared to allow.
+    private static List<JsonNode> EnumOf(IReadOnlyList<string> values, bool nullable) =>
+        [.. values.Select(value => (JsonNode)JsonValue.Create(value)), .. nullable ? [null!] : Array.Empty<JsonNode>()];
 }

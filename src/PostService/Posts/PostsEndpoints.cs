@@ -12,7 +12,6 @@ public static class PostsEndpoints
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1_000;
 
-    private static readonly string[] MediaKinds = [.. Enum.GetNames<MediaKind>().Select(name => name.ToLowerInvariant())];
 
     public static IEndpointRouteBuilder MapPostsEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -57,9 +56,9 @@ public static class PostsEndpoints
         [FromQuery(Name = "has_media")] string? hasMedia,
         CancellationToken cancellationToken)
     {
-        if (hasMedia is not null && !MediaKinds.Contains(hasMedia))
+        if (hasMedia is not null && !MediaKinds.All.Contains(hasMedia))
         {
-            return Query.Invalid($"has_media must be one of {string.Join(", ", MediaKinds)}.");
+            return Query.Invalid($"has_media must be one of {string.Join(", ", MediaKinds.All)}.");
         }
         if (status is not null && !HydrationStatus.All.Contains(status))
         {

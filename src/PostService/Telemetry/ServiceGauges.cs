@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using PostService.Firehose;
 using PostService.Hydration;
 using PostService.Upstream.Budget;
 
@@ -6,13 +7,15 @@ namespace PostService.Telemetry;
 
 /// <summary>
 /// The service's state as gauges (meter <c>PostService</c>), read from the parts that keep it when a collector asks:
-/// the AppView call budget, calls in flight, 429s seen, and the backlog of posts waiting to be hydrated.
+/// the AppView call budget, calls in flight, 429s seen, the backlog of posts waiting to be hydrated, and how far the
+/// firehose consumer is behind live.
 /// </summary>
 public sealed class ServiceGauges
 {
     public const string MeterName = "PostService";
 
-    public ServiceGauges(IMeterFactory meterFactory, RateBudget budget, CallsInFlight calls, HydrationMetrics hydration, HydrationBacklog backlog)
+    public ServiceGauges(IMeterFactory meterFactory, RateBudget budget, CallsInFlight calls, HydrationMetrics hydration, HydrationBacklog backlog,
+        FirehoseStatus firehose)
     {
         var meter = meterFactory.Create(MeterName);
         meter.CreateObservableGauge("postservice.appview.budget.used", () => budget.UsedInWindow, unit: "{call}",
@@ -25,5 +28,11 @@ public sealed class ServiceGauges
             description: "429 answers from the AppView since the service started");
         meter.CreateObservableGauge("postservice.hydration.backlog", () => backlog.Observe(), unit: "{post}",
             description: "Posts waiting to be hydrated (status pending), as last counted");
+        // No series before the consumer has applied an event: a lag of 0 would claim it is live.
+        meter.CreateObservableGauge("postservice.firehose.lag",
+            () => firehose.Lag is { } lag ? [new Measurement<double>(lag.TotalSeconds)] : Array.Empty<Measurement<double>>(), unit: "s",
+            description: "How long ago the last event the firehose consumer applied happened (seconds behind live)");
+        meter.CreateObservableCounter("postservice.firehose.events.applied", () => firehose.EventsApplied, unit: "{event}",
+            description: "Firehose events applied since the service started");
     }
 }

@@ -37,19 +37,19 @@ public abstract class ExportsTests(DatabaseProvider provider) : IDisposable
     private const string ExposuresInDatabase = """
         SELECT r.request_id, r.requester_did, r.algo, ts_text(r.timestamp) AS served_at, frp.post_index, frp.post_uri, p.author_did,
                p.author_handle, ts_text(p.created_at) AS created_at, p.text, p.langs, p.hydration_status,
-               p.like_count, p.repost_count, p.reply_count, p.quote_count
+               p.not_found_reason, ts_text(p.deleted_at) AS deleted_at, p.like_count, p.repost_count, p.reply_count, p.quote_count
         FROM feed_request_posts frp JOIN feed_requests r ON r.request_id = frp.request_id LEFT JOIN posts p ON p.post_uri = frp.post_uri
         """;
 
     private const string ExposuresFromParquet = """
         SELECT request_id, requester_did, algo, epoch_ms(served_at), position, post_uri, author_did, author_handle,
-               epoch_ms(post_created_at), text, array_to_string(langs, ','), hydration_status, like_count, repost_count, reply_count, quote_count
+               epoch_ms(post_created_at), text, array_to_string(langs, ','), hydration_status, not_found_reason, epoch_ms(deleted_at), like_count, repost_count, reply_count, quote_count
         FROM read_parquet({0}) ORDER BY request_id, position
         """;
 
     private const string ExposuresFromCsv = """
         SELECT request_id, requester_did, algo, served_at, position, post_uri, author_did, author_handle,
-               post_created_at, text, langs, hydration_status, like_count, repost_count, reply_count, quote_count
+               post_created_at, text, langs, hydration_status, not_found_reason, deleted_at, like_count, repost_count, reply_count, quote_count
         FROM read_csv({0}, header = true, all_varchar = true, allow_quoted_nulls = false) ORDER BY request_id::BIGINT, position::BIGINT
         """;
 
@@ -126,6 +126,135 @@ public abstract class ExportsTests(DatabaseProvider provider) : IDisposable
     }
 
     [DatabaseFact]
+    public async Task PostsCarryWhyAPostIsGone()
+    {
+        await SeedAsync();
+
+        var parquet = await DownloadAsync("/exports/posts.parquet");
+        var csv = await DownloadAsync("/exports/posts.csv");
+
+        using var db = _service.OpenDatabase();
+        var rows = db.Query<(string PostUri, string? Reason, string? DeletedAt)>("SELECT post_uri, not_found_reason, ts_text(deleted_at) FROM posts")
+            .OrderBy(row => row.PostUri, StringComparer.Ordinal).ToList();
+        Assert.Contains(rows, row => row.Reason == "deleted" && row.DeletedAt is not null);
+        Assert.Equal(
+            rows.Select(row => new[] { row.PostUri, row.Reason, DbTime.TryParse(row.DeletedAt, out var at) ? at.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) : null }),
+            DuckDbFiles.Query($"SELECT post_uri, not_found_reason, epoch_ms(deleted_at) FROM read_parquet({DuckDbFiles.Literal(parquet)}) ORDER BY post_uri"));
+        Assert.Equal(
+            rows.Select(row => new[] { row.PostUri, row.Reason, row.DeletedAt }),
+            DuckDbFiles.Query($"SELECT post_uri, not_found_reason, deleted_at FROM read_csv({DuckDbFiles.Literal(csv)}, header = true, all_varchar = true) ORDER BY post_uri"));
+        Assert.Equal("TIMESTAMP WITH TIME ZONE", DuckDbFiles.Scalar($"SELECT typeof(deleted_at) FROM read_parquet({DuckDbFiles.Literal(parquet)}) LIMIT 1"));
+    }
+
+    // The engagements as GET /engagements lists them (served and not), and as read back: times as Unix milliseconds (Parquet) or
+    // ISO-8601 text (CSV), seconds as milliseconds.
+    private const string EngagementsFromParquet = """
+        SELECT requester_did, engagement_uri, engagement_type, post_uri, served_uri, epoch_ms(engaged_at), request_id, position,
+               epoch_ms(served_at), round(seconds_after_served * 1000)::BIGINT, CASE WHEN served THEN 'true' ELSE 'false' END
+        FROM read_parquet({0}) ORDER BY engagement_uri
+        """;
+
+    private const string EngagementsFromCsv = """
+        SELECT requester_did, engagement_uri, engagement_type, post_uri, served_uri, engaged_at, request_id, position,
+               served_at, round(seconds_after_served::DOUBLE * 1000)::BIGINT, served
+        FROM read_csv({0}, header = true, all_varchar = true) ORDER BY engagement_uri
+        """;
+
+    [DatabaseFact]
+    public async Task EngagementsAgreeWithTheEngagementsEndpointRowForRow()
+    {
+        await SeedAsync();
+        SeedEngagements();
+
+        var parquet = await DownloadAsync("/exports/engagements.parquet");
+        var csv = await DownloadAsync("/exports/engagements.csv");
+
+        var listed = await ListedEngagementsAsync("");
+        Assert.Equal(5, listed.Count);
+        Assert.Equal(
+            listed.Select(row => EngagementRow(row, time => DbTime.TryParse(time, out var at) ? at.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) : null)),
+            DuckDbFiles.Query(string.Format(CultureInfo.InvariantCulture, EngagementsFromParquet, DuckDbFiles.Literal(parquet))));
+        Assert.Equal(
+            listed.Select(row => EngagementRow(row, time => time)),
+            DuckDbFiles.Query(string.Format(CultureInfo.InvariantCulture, EngagementsFromCsv, DuckDbFiles.Literal(csv))));
+        Assert.Equal(
+            "BIGINT DOUBLE BOOLEAN TIMESTAMP WITH TIME ZONE",
+            string.Join(' ', DuckDbFiles.Query($"SELECT typeof(position), typeof(seconds_after_served), typeof(served), typeof(engaged_at) FROM read_parquet({DuckDbFiles.Literal(parquet)}) LIMIT 1").Single()));
+    }
+
+    [DatabaseFact]
+    public async Task EngagementsAreFilteredByEngagerAndTimeAndRefuseAnAlgo()
+    {
+        await SeedAsync();
+        SeedEngagements();
+        const string Filters = $"requester_did={Alice}&since=2025-05-02&until=2025-05-03";
+
+        var file = await DownloadAsync($"/exports/engagements.csv?{Filters}");
+
+        Assert.Equal(
+            (await ListedEngagementsAsync("&" + Filters)).Select(row => row.GetProperty("engagement_uri").GetString()),
+            DuckDbFiles.Query($"SELECT engagement_uri FROM read_csv({DuckDbFiles.Literal(file)}, header = true, all_varchar = true) ORDER BY engagement_uri").Select(row => row[0]));
+        Assert.Equal("2", DuckDbFiles.Scalar($"SELECT count(*) FROM read_csv({DuckDbFiles.Literal(file)}, header = true)"));
+        await (await _service.CreateClient().GetAsync("/exports/engagements.parquet?algo=other-feed")).AssertProblemAsync(HttpStatusCode.BadRequest);
+    }
+
+    private async Task<List<JsonElement>> ListedEngagementsAsync(string filters)
+    {
+        var client = _service.CreateClient();
+        var rows = new List<JsonElement>();
+        foreach (var served in (string[])["true", "false"])
+        {
+            var page = await (await client.GetAsync($"/engagements?served={served}&limit=100{filters}")).AssertOkJsonAsync();
+            rows.AddRange(page.GetProperty("items").EnumerateArray());
+        }
+        return [.. rows.OrderBy(row => row.GetProperty("engagement_uri").GetString(), StringComparer.Ordinal)];
+    }
+
+    private static string?[] EngagementRow(JsonElement row, Func<string?, string?> time)
+    {
+        string? Value(string name) => row.GetProperty(name) switch
+        {
+            { ValueKind: JsonValueKind.Null } => null,
+            { ValueKind: JsonValueKind.String } text => text.GetString(),
+            var other => other.GetRawText(),
+        };
+        return
+        [
+            Value("requester_did"), Value("engagement_uri"), Value("engagement_type"), Value("post_uri"), Value("served_uri"),
+            time(Value("engaged_at")), Value("request_id"), Value("position"), time(Value("served_at")),
+            row.GetProperty("seconds_after_served") is { ValueKind: JsonValueKind.Number } seconds
+                ? Math.Round(seconds.GetDouble() * 1000).ToString(CultureInfo.InvariantCulture) : null,
+            Value("served"),
+        ];
+    }
+
+    /// <summary>
+    /// Backfilled records: Alice likes a post half an hour after it was served to her and reposts one before it was; Bob
+    /// replies to a post an hour after it was served to him and quotes one never served; Alice's own post is no engagement.
+    /// </summary>
+    private void SeedEngagements()
+    {
+        using var db = _service.OpenDatabase();
+        const string Insert = """
+            INSERT INTO repo_records (uri, did, collection, rkey, cid, record_type, created_at, subject_uri, subject_did, record_json, backfilled_at)
+            VALUES (@Uri, @Did, 'app.bsky.feed.like', @Rkey, 'bafycid', @Type, to_ts(@CreatedAt), @Subject, NULL, to_json_doc('{}'), to_ts('2025-06-01T00:00:00.000Z'))
+            """;
+        (string Did, string Rkey, string Type, string CreatedAt, string? Subject)[] records =
+        [
+            (Alice, "like1", "like", "2025-05-02T12:00:00.000Z", RetrievalBuilder.PostUri("shared")),
+            (Alice, "repost1", "repost", "2025-05-01T09:00:00.000Z", RetrievalBuilder.PostUri("quoted")),
+            (Alice, "like2", "like", "2025-05-02T13:00:00.000Z", RetrievalBuilder.PostUri("never")),
+            (Bob, "reply1", "reply", "2025-05-03T09:00:00.000Z", RetrievalBuilder.PostUri("shared")),
+            (Bob, "quote1", "quote", "2025-05-04T09:00:00.000Z", RetrievalBuilder.PostUri("quoted")),
+            (Alice, "post1", "post", "2025-05-02T14:00:00.000Z", null),
+        ];
+        foreach (var (did, rkey, type, createdAt, subject) in records)
+        {
+            db.Execute(Insert, new { Uri = $"at://{did}/app.bsky.feed.like/{rkey}", Did = did, Rkey = rkey, Type = type, CreatedAt = createdAt, Subject = subject });
+        }
+    }
+
+    [DatabaseFact]
     public async Task AnUnknownDatasetIs404AndABadTimeIs400()
     {
         var client = _service.CreateClient();
@@ -162,7 +291,7 @@ public abstract class ExportsTests(DatabaseProvider provider) : IDisposable
             {
                 Text(row["request_id"]), Text(row["requester_did"]), Text(row["algo"]), time(Text(row["served_at"])), Text(row["post_index"]),
                 Text(row["post_uri"]), Text(row["author_did"]), Text(row["author_handle"]), time(Text(row["created_at"])), Text(row["text"]),
-                langs(Text(row["langs"])), Text(row["hydration_status"]), Text(row["like_count"]), Text(row["repost_count"]),
+                langs(Text(row["langs"])), Text(row["hydration_status"]), Text(row["not_found_reason"]), time(Text(row["deleted_at"])), Text(row["like_count"]), Text(row["repost_count"]),
                 Text(row["reply_count"]), Text(row["quote_count"]),
             })
             .OrderBy(row => long.Parse(row[0]!, CultureInfo.InvariantCulture)).ThenBy(row => long.Parse(row[4]!, CultureInfo.InvariantCulture))
@@ -209,7 +338,7 @@ public abstract class ExportsTests(DatabaseProvider provider) : IDisposable
             Text = "She said \"no\",\nthen left 🚪", Langs = """["en"]""", CreatedAt = "2025-04-29T00:00:00.000Z", Likes = 3_000_000_000L });
         db.Execute(Hydrate, new { PostUri = RetrievalBuilder.PostUri("nolangs"), AuthorDid = "did:plc:author1", Handle = "author1.test",
             Text = "", Langs = "[]", CreatedAt = "2025-05-01T00:00:00.000Z", Likes = 0L });
-        db.Execute("UPDATE posts SET hydration_status = 'not_found', hydration_error = 'gone' WHERE post_uri = @PostUri",
-            new { PostUri = RetrievalBuilder.PostUri("other", "did:plc:author2") });
+        db.Execute("UPDATE posts SET hydration_status = 'not_found', hydration_error = 'gone', not_found_reason = 'deleted', deleted_at = to_ts(@DeletedAt) WHERE post_uri = @PostUri",
+            new { PostUri = RetrievalBuilder.PostUri("other", "did:plc:author2"), DeletedAt = "2025-05-03T09:00:00.500Z" });
     }
 }
