@@ -53,6 +53,10 @@ public static class ExportDatasets
 
     private static readonly ExportColumn Status = new("hydration_status", ExportColumnType.Text, "p.hydration_status", "pending, ok, not_found, error or invalid");
 
+    // Tombstoned posts stay in the exports with their metadata, flagged by this column.
+    private static readonly ExportColumn DeletedAt = new("deleted_at", ExportColumnType.Timestamp, "ts_text(p.deleted_at)",
+        "When the post was tombstoned (no longer returned by the AppView, or deleted in the firehose); empty while live");
+
     private static readonly ExportColumn[] Counts =
     [
         new("like_count", ExportColumnType.Int64, "p.like_count", "Likes when last hydrated"),
@@ -73,6 +77,7 @@ public static class ExportDatasets
         new("post_created_at", ExportColumnType.Timestamp, "ts_text(p.created_at)", "The post record's createdAt"),
         .. Content,
         Status,
+        DeletedAt,
         .. Counts,
     ], ExposuresFrom);
 
@@ -89,6 +94,7 @@ public static class ExportDatasets
         new("embed_type", ExportColumnType.Text, "p.embed_type", "What the post embeds (images, external, record, ...)"),
         .. Counts,
         Status,
+        DeletedAt,
         new("hydration_error", ExportColumnType.Text, "p.hydration_error", "Why the post is not_found, error or invalid"),
         new("last_hydrated_at", ExportColumnType.Timestamp, "ts_text(p.last_hydrated_at)", "The last hydration attempt"),
         new("metadata_source", ExportColumnType.Text, "p.metadata_source", "appview, or legacy (from an older file)"),
