@@ -32,6 +32,7 @@ static async Task<int> ServeAsync(string[] args)
     app.MapTagsEndpoints();
     app.MapMetricsEndpoints();
     app.MapHashtagsEndpoints();
+    app.MapAuthorHandlesEndpoints();
     app.MapHydrationEndpoints();
     app.MapBackfillEndpoints();
     app.MapEngagementsEndpoints();

@@ -4,13 +4,15 @@ namespace PostService.Analytics;
 
 public static class AnalyticsRegistration
 {
-    /// <summary>Engagement snapshots and hashtags taken at hydration, hashtag statistics, and the queries over them.</summary>
+    /// <summary>Engagement snapshots, hashtags and author handles taken at hydration, hashtag statistics, and the queries over them.</summary>
     public static IServiceCollection AddAnalytics(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<AnalyticsOptions>().Bind(configuration.GetSection(AnalyticsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<MetricSnapshots>();
         services.AddSingleton<IHydratedPostsHandler>(provider => provider.GetRequiredService<MetricSnapshots>());
         services.AddSingleton<IHydratedPostsHandler, HashtagIndexer>();
+        services.AddSingleton<AuthorHandles>();
+        services.AddSingleton<IHydratedPostsHandler>(provider => provider.GetRequiredService<AuthorHandles>());
         services.AddSingleton<VelocityQuery>();
         services.AddSingleton<HashtagStats>();
         services.AddSingleton<TrendingQuery>();

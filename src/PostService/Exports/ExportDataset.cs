@@ -63,7 +63,7 @@ public static class ExportDatasets
     private static readonly ExportColumn[] Removal =
     [
         new("not_found_reason", ExportColumnType.Text, "p.not_found_reason", $"Why a not_found post is missing: {string.Join(", ", NotFoundReason.All)}"),
-        new("deleted_at", ExportColumnType.Timestamp, "ts_text(p.deleted_at)", "When the firehose saw the author delete the post"),
+        new("deleted_at", ExportColumnType.Timestamp, "ts_text(p.deleted_at)", "When the post was tombstoned (no longer returned by the AppView, or deleted in the firehose); empty while live"),
     ];
 
     private static readonly ExportColumn[] Counts =

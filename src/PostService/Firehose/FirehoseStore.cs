@@ -1,5 +1,7 @@
 using System.Data.Common;
 using Dapper;
+using Microsoft.Extensions.Options;
+using PostService.Posts;
 using PostService.Storage;
 
 namespace PostService.Firehose;
@@ -16,7 +18,7 @@ public sealed class FirehoseLeaseLostException(string url) : Exception($"the lea
 /// first renews this process's lease on the URL: a process that lost the lease writes nothing. Writes are idempotent
 /// (posts are inserted once; counts only ever see an event once, because events up to the saved cursor are never applied again).
 /// </summary>
-public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRowWriter rows)
+public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRowWriter rows, IOptions<PrivacyOptions> privacy)
 {
     // Takes the lease when it is free, ours, or ran out; the row lock orders replicas that try at once.
     private const string TakeLease = """
@@ -37,9 +39,11 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
 
     private const string DeleteCachedPost = "DELETE FROM firehose_posts WHERE uri = @Uri";
 
-    // The served post keeps its metadata: analysts still see what was served, and that its author deleted it.
+    // The served post keeps its metadata: analysts still see what was served, and that its author deleted it (its text
+    // too, unless PostService:Privacy:RedactDeletedText).
     private const string MarkServedPostDeleted = """
-        UPDATE posts SET deleted_at = to_ts(@DeletedAt) WHERE post_uri = @Uri AND hydration_status = 'ok' AND deleted_at IS NULL
+        UPDATE posts SET deleted_at = to_ts(@DeletedAt), text = CASE WHEN @RedactDeletedText = 1 THEN NULL ELSE text END
+        WHERE post_uri = @Uri AND hydration_status = 'ok' AND deleted_at IS NULL
         """;
 
     private const string SaveHandle = """
@@ -121,7 +125,7 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
                         posts.Add(new CachedPostRow(post, seenAt));
                         break;
                     case PostDeleted deleted:
-                        deletes.Add(new { deleted.Uri, DeletedAt = seenAt });
+                        deletes.Add(new { deleted.Uri, DeletedAt = seenAt, RedactDeletedText = privacy.Value.RedactDeletedText ? 1 : 0 });
                         break;
                     case HandleChanged handle:
                         handles[handle.Did] = new { handle.Did, handle.Handle, UpdatedAt = seenAt };

@@ -81,6 +81,8 @@ public static class PostServiceRegistration
         services.AddStorage(configuration);
         services.AddOptions<HydrationOptions>().Bind(configuration.GetSection(HydrationOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PrivacyOptions>().Bind(configuration.GetSection(PrivacyOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<PostsRepository>();
         services.AddSingleton<FeedRequestsRepository>();

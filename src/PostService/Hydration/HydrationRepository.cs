@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Extensions.Options;
 using PostService.Posts;
 using PostService.Storage;
 
@@ -46,7 +47,7 @@ public sealed record PostFailure(string PostUri, string Status, string Error, lo
 /// (<c>claimed_by</c>, <c>claimed_until</c>) is a lease: while it lasts no other process fetches the post; a process
 /// that dies leaves it to run out, and then the post is due again.
 /// </summary>
-public sealed class HydrationRepository(IDbConnectionFactory connections)
+public sealed class HydrationRepository(IDbConnectionFactory connections, IOptions<PrivacyOptions> privacy)
 {
     /// <summary>
     /// The due rule, written once: pending posts always; error ones while attempts are left and their retry time has
@@ -89,13 +90,21 @@ public sealed class HydrationRepository(IDbConnectionFactory connections)
             reply_root_uri = @ReplyRootUri, embed_type = @EmbedType, like_count = @LikeCount, repost_count = @RepostCount,
             reply_count = @ReplyCount, quote_count = @QuoteCount, last_hydrated_at = to_ts(@HydratedAt),
             hydration_status = 'ok', hydration_error = NULL, attempts = 0, next_attempt_at = NULL, metadata_source = 'appview', not_found_reason = NULL,
+            deleted_at = CASE WHEN hydration_status = 'not_found' THEN NULL ELSE deleted_at END,
             claimed_by = NULL, claimed_until = NULL
         WHERE post_uri = @PostUri
         """;
 
+    // A post the AppView returned before (ok, or failing since with its metadata kept) and now leaves out is tombstoned:
+    // its metadata stays, deleted_at says since when. The metadata columns are never written here. Back from not_found
+    // (hidden, then shown again), MarkOk lifts the tombstone; one the firehose set on an ok post stays.
     private const string MarkFailed = """
         UPDATE posts SET hydration_status = @Status, hydration_error = @Error, attempts = @Attempts,
-            next_attempt_at = to_ts(@NextAttemptAt), last_hydrated_at = to_ts(@HydratedAt), not_found_reason = NULL, claimed_by = NULL, claimed_until = NULL
+            next_attempt_at = to_ts(@NextAttemptAt), last_hydrated_at = to_ts(@HydratedAt), not_found_reason = NULL, claimed_by = NULL, claimed_until = NULL,
+            deleted_at = CASE WHEN @Status = 'not_found' AND deleted_at IS NULL AND cid IS NOT NULL AND hydration_status IN ('ok', 'error')
+                THEN to_ts(@HydratedAt) ELSE deleted_at END,
+            text = CASE WHEN @Status = 'not_found' AND @RedactDeletedText = 1
+                AND (deleted_at IS NOT NULL OR (cid IS NOT NULL AND hydration_status IN ('ok', 'error'))) THEN NULL ELSE text END
         WHERE post_uri = @PostUri
         """;
 
@@ -182,7 +191,7 @@ public sealed class HydrationRepository(IDbConnectionFactory connections)
     public Task RecordAsync(IReadOnlyCollection<PostMetadata> hydrated, IReadOnlyCollection<PostFailure> failed, CancellationToken cancellationToken)
     {
         var writes = hydrated.Select(post => (post.PostUri, Sql: MarkOk, Row: (object)post))
-            .Concat(failed.Select(post => (post.PostUri, Sql: MarkFailed, Row: (object)post)))
+            .Concat(failed.Select(post => (post.PostUri, Sql: MarkFailed, Row: (object)FailedRow(post))))
             .OrderBy(write => write.PostUri, StringComparer.Ordinal)
             .ToList();
         return connections.WriteAsync(async (connection, transaction) =>
@@ -193,6 +202,13 @@ public sealed class HydrationRepository(IDbConnectionFactory connections)
             }
             return 0;
         }, cancellationToken);
+    }
+
+    private DynamicParameters FailedRow(PostFailure failure)
+    {
+        var row = new DynamicParameters(failure);
+        row.Add("RedactDeletedText", privacy.Value.RedactDeletedText ? 1 : 0);
+        return row;
     }
 
     /// <summary>When the earliest failed post becomes due again, if any will.</summary>

@@ -1,10 +1,12 @@
 using Dapper;
+using Microsoft.Extensions.Options;
+using PostService.Posts;
 using PostService.Storage;
 
 namespace PostService.Identity;
 
 /// <summary>The SQL of identity on <c>posts</c>: the DID form of handle URIs, not-found reasons, and posts still to explain.</summary>
-public sealed class IdentityRepository(IDbConnectionFactory connections)
+public sealed class IdentityRepository(IDbConnectionFactory connections, IOptions<PrivacyOptions> privacy)
 {
     // Only while the post is still not_found: a forced re-fetch that found it meanwhile wins.
     private const string MarkReason = """
@@ -13,10 +15,12 @@ public sealed class IdentityRepository(IDbConnectionFactory connections)
         WHERE post_uri = @PostUri AND hydration_status = 'not_found'
         """;
 
-    // A hidden post: what its record says, with the author from the URI and the handle from the DID document.
+    // A hidden post: what its record says, with the author from the URI and the handle from the DID document; the text
+    // of a tombstone stays blank when PostService:Privacy:RedactDeletedText blanked it.
     private const string MarkHidden = """
         UPDATE posts SET not_found_reason = 'hidden', hydration_error = @Detail, attempts = 0, next_attempt_at = NULL,
-            cid = @Cid, author_did = @AuthorDid, author_handle = @AuthorHandle, created_at = to_ts(@CreatedAt), text = @Text,
+            cid = @Cid, author_did = @AuthorDid, author_handle = @AuthorHandle, created_at = to_ts(@CreatedAt),
+            text = CASE WHEN deleted_at IS NOT NULL AND @RedactDeletedText = 1 THEN NULL ELSE @Text END,
             langs = to_json_doc(@Langs), reply_parent_uri = @ReplyParentUri, reply_root_uri = @ReplyRootUri, embed_type = @EmbedType,
             metadata_source = 'pds'
         WHERE post_uri = @PostUri AND hydration_status = 'not_found'
@@ -54,6 +58,7 @@ public sealed class IdentityRepository(IDbConnectionFactory connections)
                     {
                         explanation.PostUri, explanation.Detail, explanation.AuthorDid, explanation.AuthorHandle, record.Cid, record.CreatedAt,
                         record.Text, record.Langs, record.ReplyParentUri, record.ReplyRootUri, record.EmbedType,
+                        RedactDeletedText = privacy.Value.RedactDeletedText ? 1 : 0,
                     }, transaction);
                 }
                 else

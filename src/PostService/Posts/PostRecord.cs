@@ -45,6 +45,12 @@ public sealed class PostRecord
     /// <c>account_takendown</c>, <c>account_suspended</c>, <c>account_deleted</c> or <c>unknown</c>; null until asked.</summary>
     public string? NotFoundReason { get; init; }
 
+    /// <summary>
+    /// When the post was tombstoned: the AppView stopped returning a post it had returned (<see cref="NotFoundReason"/>
+    /// says why), or the firehose saw its author delete it. Its metadata stays as last seen; null while it is live.
+    /// </summary>
+    public string? DeletedAt { get; init; }
+
     /// <summary>For a handle-based URI, its DID form, which was hydrated.</summary>
     public string? ResolvedUri { get; init; }
 

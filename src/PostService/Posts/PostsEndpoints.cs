@@ -54,6 +54,7 @@ public static class PostsEndpoints
         int? limit,
         string? cursor,
         [FromQuery(Name = "has_media")] string? hasMedia,
+        [FromQuery(Name = "include_deleted")] bool? includeDeleted,
         CancellationToken cancellationToken)
     {
         if (hasMedia is not null && !MediaKinds.All.Contains(hasMedia))
@@ -72,7 +73,7 @@ public static class PostsEndpoints
         {
             return invalid;
         }
-        var items = await posts.ListAsync(new PostFilter(authorDid, status, notFoundReason, pageSize, afterUri, hasMedia), cancellationToken);
+        var items = await posts.ListAsync(new PostFilter(authorDid, status, notFoundReason, pageSize, afterUri, hasMedia, includeDeleted ?? true), cancellationToken);
         return TypedResults.Ok(KeysetPage.Of(items, pageSize, post => post.PostUri));
     }
 

@@ -14,7 +14,8 @@ public static class HydrationStatus
 }
 
 /// <param name="HasMedia">Only posts embedding this kind of media (<c>image</c>, <c>video</c>, <c>external</c>, <c>quote</c>).</param>
-public sealed record PostFilter(string? AuthorDid, string? Status, string? NotFoundReason, int Limit, string? AfterUri, string? HasMedia = null);
+/// <param name="IncludeDeleted">Tombstoned posts (<c>deleted_at</c> set) too.</param>
+public sealed record PostFilter(string? AuthorDid, string? Status, string? NotFoundReason, int Limit, string? AfterUri, string? HasMedia = null, bool IncludeDeleted = true);
 
 /// <summary>The reads of <c>posts</c> the endpoints use; ingestion adds rows (<c>IRetrievalStore</c>), hydration fills them.</summary>
 public sealed class PostsRepository(IDbConnectionFactory connections)
@@ -23,7 +24,7 @@ public sealed class PostsRepository(IDbConnectionFactory connections)
         SELECT post_uri, cid, author_did, author_handle, ts_text(indexed_at) AS indexed_at, ts_text(created_at) AS created_at,
                text, langs AS langs_json, reply_parent_uri, reply_root_uri, embed_type, like_count, repost_count, reply_count,
                quote_count, hydration_status, hydration_error, ts_text(last_hydrated_at) AS last_hydrated_at, attempts,
-               ts_text(next_attempt_at) AS next_attempt_at, metadata_source, not_found_reason, resolved_uri
+               ts_text(next_attempt_at) AS next_attempt_at, metadata_source, not_found_reason, ts_text(deleted_at) AS deleted_at, resolved_uri
         FROM posts
         """;
 
@@ -33,6 +34,7 @@ public sealed class PostsRepository(IDbConnectionFactory connections)
          WHERE (@AuthorDid IS NULL OR author_did = @AuthorDid)
            AND (@Status IS NULL OR hydration_status = @Status)
            AND (@NotFoundReason IS NULL OR not_found_reason = @NotFoundReason)
+           AND (@IncludeDeleted OR deleted_at IS NULL)
            AND (@AfterUri IS NULL OR post_uri > @AfterUri)
            AND (@HasMedia IS NULL OR EXISTS (SELECT 1 FROM post_media m WHERE m.post_uri = posts.post_uri AND m.kind = @HasMedia))
          ORDER BY post_uri

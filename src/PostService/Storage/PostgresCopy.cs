@@ -64,7 +64,7 @@ public sealed class PostgresCopy(SqliteConnectionFactory source, PostgresConnect
             ("hydration_error", Kind.Text), ("text", Kind.Text), ("langs", Kind.Json), ("reply_parent_uri", Kind.Text),
             ("reply_root_uri", Kind.Text), ("embed_type", Kind.Text), ("like_count", Kind.BigInt), ("repost_count", Kind.BigInt),
             ("reply_count", Kind.BigInt), ("quote_count", Kind.BigInt), ("attempts", Kind.BigInt), ("next_attempt_at", Kind.Time),
-            ("metadata_source", Kind.Text)]),
+            ("metadata_source", Kind.Text), ("not_found_reason", Kind.Text), ("resolved_uri", Kind.Text), ("deleted_at", Kind.Time)]),
         new("hydration_runs", [("run_id", Kind.BigInt), ("trigger", Kind.Text), ("force", Kind.Bool), ("refresh", Kind.Bool),
             ("started_at", Kind.Time), ("finished_at", Kind.Time), ("status", Kind.Text), ("attempted", Kind.BigInt), ("hydrated", Kind.BigInt),
             ("not_found", Kind.BigInt), ("errors", Kind.BigInt), ("skipped_cached", Kind.BigInt), ("api_calls", Kind.BigInt),
@@ -83,6 +83,7 @@ public sealed class PostgresCopy(SqliteConnectionFactory source, PostgresConnect
         new("post_media", [("post_uri", Kind.Text), ("position", Kind.Int), ("kind", Kind.Text), ("url", Kind.Text), ("alt", Kind.Text),
             ("width", Kind.Int), ("height", Kind.Int), ("blob_cid", Kind.Text), ("title", Kind.Text), ("description", Kind.Text),
             ("quoted_uri", Kind.Text)], ByRowId: true),
+        new("author_handles", [("did", Kind.Text), ("handle", Kind.Text), ("first_seen_at", Kind.Time), ("last_seen_at", Kind.Time)], ByRowId: true),
     ];
 
     // Identity columns given explicit values: their sequences must continue after the copied ids.

@@ -20,7 +20,7 @@ public sealed class LegacyMigrationTests(ITestOutputHelper output) : IDisposable
 
     private static readonly string[] OwnTables = ["feed_requests", "feed_request_posts", "posts", "hydration_runs", "post_counts", "schema_version", "sqlite_sequence",
         "repo_backfill_jobs", "repo_records", "firehose_posts", "firehose_handles", "firehose_counts", "firehose_cursor",
-        "tags", "post_tags", "ingest_events", "post_metric_snapshots", "hashtags", "post_hashtags", "hashtag_hourly_stats", "post_media"];
+        "tags", "post_tags", "ingest_events", "post_metric_snapshots", "hashtags", "post_hashtags", "hashtag_hourly_stats", "post_media", "author_handles"];
     private static readonly string[] ForeignTables = ["engagements", "subscriber_snapshots", "subscriber_follow_counts"];
 
     private readonly string _directory = TempDirectory.Create();
@@ -129,6 +129,7 @@ public sealed class LegacyMigrationTests(ITestOutputHelper output) : IDisposable
     [InlineData(9)]
     [InlineData(10)]
     [InlineData(11)]
+    [InlineData(12)]
     public async Task AMigrationKilledInAnyStepResumesToTheSameResult(int failingVersion)
     {
         var builder = LegacyDatabaseBuilder.OldLayout().WithTablesPostServiceDoesNotOwn().WithSampleData();
