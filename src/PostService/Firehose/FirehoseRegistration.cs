@@ -12,7 +12,7 @@ public static class FirehoseRegistration
             .Validate(options => Uri.TryCreate(options.Url, UriKind.Absolute, out var uri) && uri.Scheme is "ws" or "wss",
                 "PostService:Firehose:Url must be a ws:// or wss:// URL.")
             .ValidateOnStart();
-        services.AddSingleton(provider => IFirehoseRowWriter.For(provider.GetRequiredService<SqlDialect>()));
+        services.AddSingleton(provider => IFirehoseRowWriter.For(provider.GetRequiredService<IDbConnectionFactory>().Dialect));
         services.AddSingleton<FirehoseStore>();
         services.AddSingleton<FirehoseStatus>();
         services.AddSingleton<FirehoseConsumer>();

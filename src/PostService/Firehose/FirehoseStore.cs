@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using PostService.Identity;
 using PostService.Storage;
 
 namespace PostService.Firehose;
@@ -37,9 +38,11 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
 
     private const string DeleteCachedPost = "DELETE FROM firehose_posts WHERE uri = @Uri";
 
-    // The served post keeps its metadata: analysts still see what was served, and that its author deleted it.
+    // The served post keeps its metadata: analysts still see what was served, and that its author deleted it (with the
+    // reason the identity feature gives a post the AppView no longer returns).
     private const string MarkServedPostDeleted = """
-        UPDATE posts SET deleted_at = to_ts(@DeletedAt) WHERE post_uri = @Uri AND hydration_status = 'ok' AND deleted_at IS NULL
+        UPDATE posts SET deleted_at = to_ts(@DeletedAt), not_found_reason = @Reason
+        WHERE post_uri = @Uri AND hydration_status = 'ok' AND deleted_at IS NULL
         """;
 
     private const string SaveHandle = """
@@ -121,7 +124,7 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
                         posts.Add(new CachedPostRow(post, seenAt));
                         break;
                     case PostDeleted deleted:
-                        deletes.Add(new { deleted.Uri, DeletedAt = seenAt });
+                        deletes.Add(new { deleted.Uri, DeletedAt = seenAt, Reason = NotFoundReason.Deleted });
                         break;
                     case HandleChanged handle:
                         handles[handle.Did] = new { handle.Did, handle.Handle, UpdatedAt = seenAt };

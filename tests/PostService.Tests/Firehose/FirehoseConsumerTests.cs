@@ -159,10 +159,12 @@ public abstract class FirehoseConsumerTests(DatabaseProvider provider) : IAsyncL
         await ConsumeUntilLiveAsync();
 
         using var db = _database.Open();
-        var served = db.QuerySingle<(string Text, string? DeletedAt)>(
-            "SELECT text, ts_text(deleted_at) FROM posts WHERE post_uri = @uri", new { uri = RecordedFrames.BobDeleted });
+        var served = db.QuerySingle<(string Text, string? DeletedAt, string? Reason, string Status)>(
+            "SELECT text, ts_text(deleted_at), not_found_reason, hydration_status FROM posts WHERE post_uri = @uri", new { uri = RecordedFrames.BobDeleted });
         Assert.Equal("as served", served.Text);
         Assert.NotNull(served.DeletedAt);
+        Assert.Equal("deleted", served.Reason);
+        Assert.Equal("ok", served.Status);
     }
 
     [DatabaseFact]

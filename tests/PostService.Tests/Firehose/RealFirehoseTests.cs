@@ -89,7 +89,7 @@ public abstract class RealFirehoseTests(DatabaseProvider provider)
         Assert.Equal(3, stats.GetProperty("totals_since_start").GetProperty("hydrated_from_firehose").GetInt64());
 
         await Network.DeletePostAsync(created[0].Uri);
-        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE post_uri = @uri AND deleted_at IS NOT NULL AND text = @text",
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE post_uri = @uri AND deleted_at IS NOT NULL AND not_found_reason = 'deleted' AND text = @text",
             new { uri = created[0].Uri, text = texts[0] }) == 1, "the deleted post is marked and keeps its text", Timeout);
         Assert.Equal(0, service.Count("SELECT count(*) FROM firehose_posts WHERE uri = @uri", new { uri = created[0].Uri }));
     }
