@@ -151,6 +151,16 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
         }
     }
 
+    /// <summary>Records handles learnt outside the stream (from DID documents); a later <c>#identity</c> event replaces them.</summary>
+    public Task SaveHandlesAsync(IReadOnlyDictionary<string, string> handles, DateTimeOffset now, CancellationToken cancellationToken) =>
+        connections.WriteAsync(async (connection, transaction) =>
+        {
+            var updatedAt = DbTime.ToText(now);
+            await ExecuteEachAsync(connection, transaction, SaveHandle,
+                handles.Select(handle => (object)new { Did = handle.Key, Handle = handle.Value, UpdatedAt = updatedAt }).ToList(), cancellationToken);
+            return 0;
+        }, cancellationToken);
+
     /// <summary>Gives the lease up, so that another process can take over at once rather than after it runs out.</summary>
     public Task ReleaseLeaseAsync(string url, string holder, CancellationToken cancellationToken) =>
         connections.WriteAsync((connection, transaction) => connection.ExecuteAsync(

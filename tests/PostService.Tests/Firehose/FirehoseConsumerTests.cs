@@ -48,6 +48,9 @@ public abstract class FirehoseConsumerTests(DatabaseProvider provider) : IAsyncL
         ["PostService:Firehose:MaxFrameBytes"] = MaxFrameBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["PostService:Firehose:LiveLagSeconds"] = "0",
         ["PostService:Firehose:MaxReconnectDelaySeconds"] = "1",
+        // No PLC directory listens there: the recorded authors' handles are known only from the stream.
+        ["PostService:Identity:PlcUrl"] = "http://127.0.0.1:9",
+        ["PostService:Identity:MaxRetries"] = "0",
     }, _logs);
 
     private Task ConsumeUntilLiveAsync(ServiceProvider? services = null) =>

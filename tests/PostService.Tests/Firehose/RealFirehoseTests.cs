@@ -95,6 +95,33 @@ public abstract class RealFirehoseTests(DatabaseProvider provider)
     }
 
     [RealAppViewDatabaseFact]
+    public async Task APostWhoseAuthorSentNoIdentityEventWhileTheConsumerListenedHydratesWithNoAppViewCallAndTheDocumentsHandle()
+    {
+        // Created before the consumer connects: its #identity event is behind the live point the consumer starts from.
+        var account = await NewAccountAsync();
+        await using var appView = await FakeAppView.StartAsync();
+        var settings = FirehoseSettings();
+        settings["PostService:Identity:PlcUrl"] = Network.PlcUrl;
+        using var service = HydratingService.Start(appView, settings, provider: provider);
+        using var client = service.CreateClient();
+        await ConnectedAsync(client);
+        var post = await Network.CreatePostAsync(Name(account), "no identity event heard");
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM firehose_posts WHERE uri = @uri", new { uri = post.Uri }) == 1,
+            "the post is in the cache", Timeout);
+        Assert.Equal(0, service.Count("SELECT count(*) FROM firehose_handles WHERE did = @did", new { did = account.Did }));
+
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(post.Uri, 0)), client)).EnsureSuccessStatusCode();
+
+        await Eventually.TrueAsync(() => service.Count(
+                "SELECT count(*) FROM posts WHERE post_uri = @uri AND hydration_status = 'ok' AND metadata_source = 'firehose' AND author_handle = @handle",
+                new { uri = post.Uri, handle = account.Handle }) == 1,
+            "the served post is ok from the cache, with the handle of its author's DID document", Timeout);
+        Assert.DoesNotContain(appView.Calls, call => call.Uris.Contains(post.Uri));
+        Assert.Equal(1, service.Count("SELECT count(*) FROM firehose_handles WHERE did = @did AND handle = @handle",
+            new { did = account.Did, handle = account.Handle }));
+    }
+
+    [RealAppViewDatabaseFact]
     public async Task AfterASigkillMidStreamARestartResumesFromTheCheckpointWithNothingMissedOrDoubled()
     {
         using var database = TestDatabase.Create(provider);
