@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using PostService.Backfill;
 using PostService.Identity;
 using PostService.Storage;
 
@@ -17,7 +18,7 @@ public sealed class FirehoseLeaseLostException(string url) : Exception($"the lea
 /// first renews this process's lease on the URL: a process that lost the lease writes nothing. Writes are idempotent
 /// (posts are inserted once; counts only ever see an event once, because events up to the saved cursor are never applied again).
 /// </summary>
-public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRowWriter rows)
+public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRowWriter rows, BackfillRepository backfill)
 {
     // Takes the lease when it is free, ours, or ran out; the row lock orders replicas that try at once.
     private const string TakeLease = """
@@ -99,7 +100,7 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
             {
                 throw new FirehoseLeaseLostException(url);
             }
-            await ApplyChangesAsync(connection, transaction, events, cancellationToken);
+            await ApplyChangesAsync(connection, transaction, events, now, cancellationToken);
             return 0;
         }, cancellationToken);
 
@@ -107,8 +108,10 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
     /// Inserts before deletes: a record key is never reused, so a post created and deleted in one batch ends deleted.
     /// Counts are summed per post first.
     /// </summary>
-    private async Task ApplyChangesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<FirehoseEvent> events, CancellationToken cancellationToken)
+    private async Task ApplyChangesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<FirehoseEvent> events, DateTimeOffset now,
+        CancellationToken cancellationToken)
     {
+        var records = new List<RecordCreated>();
         var posts = new List<CachedPostRow>();
         var deletes = new List<object>();
         var handles = new Dictionary<string, object>(StringComparer.Ordinal);
@@ -116,6 +119,7 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
         foreach (var firehoseEvent in events)
         {
             var seenAt = DbTime.ToText(firehoseEvent.Time);
+            records.AddRange(firehoseEvent.Records ?? []);
             foreach (var change in firehoseEvent.Changes)
             {
                 switch (change)
@@ -136,10 +140,31 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
             }
         }
         await rows.InsertPostsAsync(connection, transaction, posts, cancellationToken);
+        await KeepRecordsOfBackfilledDidsAsync(connection, transaction, records, now, cancellationToken);
         await ExecuteEachAsync(connection, transaction, SaveHandle, handles.Values.ToList(), cancellationToken);
         await rows.AddCountsAsync(connection, transaction, counts.Values.ToList(), cancellationToken);
         await ExecuteEachAsync(connection, transaction, DeleteCachedPost, deletes, cancellationToken);
         await ExecuteEachAsync(connection, transaction, MarkServedPostDeleted, deletes, cancellationToken);
+    }
+
+    /// <summary>
+    /// A participant whose repository is backfilled keeps engaging: their new records join <c>repo_records</c> as they
+    /// happen, sorted as the backfill sorts them and kept when the job would keep them (its record types and window).
+    /// Records of other DIDs are not kept.
+    /// </summary>
+    private async Task KeepRecordsOfBackfilledDidsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<RecordCreated> records,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var jobs = await backfill.JobsAsync(connection, transaction, records.Select(record => record.Did).ToHashSet(StringComparer.Ordinal), cancellationToken);
+        var kept = records.Where(record => jobs.ContainsKey(record.Did))
+            .Select(record => RepoRecordClassifier.Classify(record.Did, record.Collection, record.Rkey, record.Cid, record.Record))
+            .OfType<RepoRecordRow>()
+            .Where(row => jobs[row.Did].Keeps(row))
+            .ToList();
+        if (kept.Count > 0)
+        {
+            await BackfillRepository.InsertRecordsAsync(connection, transaction, kept, now, cancellationToken);
+        }
     }
 
     internal static async Task ExecuteEachAsync(DbConnection connection, DbTransaction transaction, string sql, IReadOnlyList<object> rows, CancellationToken cancellationToken)

@@ -122,6 +122,34 @@ public abstract class RealFirehoseTests(DatabaseProvider provider)
     }
 
     [RealAppViewDatabaseFact]
+    public async Task ALikeByAParticipantWhoseRepositoryIsBackfilledArrivesLiveInTheEngagements()
+    {
+        var participant = await NewAccountAsync();
+        var author = await NewAccountAsync();
+        var (served, _) = await Network.CreatePostAsync(Name(author), "served, then liked while the consumer listens");
+        await using var appView = await FakeAppView.StartAsync();
+        var settings = FirehoseSettings();
+        settings["PostService:Identity:PlcUrl"] = Network.PlcUrl;
+        using var service = HydratingService.Start(appView, settings, provider: provider);
+        using var client = service.CreateClient();
+        var retrieval = new RetrievalBuilder().By(participant.Did).At(DbTime.ToText(DateTimeOffset.UtcNow.AddHours(-1))).WithPost(served, 2);
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrieval), client)).EnsureSuccessStatusCode();
+        (await client.PostAsJsonAsync("/backfill/repos", new { dids = new[] { participant.Did } })).EnsureSuccessStatusCode();
+        await Eventually.TrueAsync(() => client.GetStringAsync("/backfill/repos/" + participant.Did).GetAwaiter().GetResult().Contains("\"complete\""),
+            "the backfill completes", Timeout);
+        await ConnectedAsync(client);
+
+        var (like, _) = await Network.CreateRecordAsync("/like", new { by = participant.Did, uri = served });
+
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM repo_records WHERE uri = @like AND record_type = 'like' AND subject_uri = @served",
+            new { like, served }) == 1, "the like is kept as the backfill keeps it", Timeout);
+        var items = (await (await client.GetAsync($"/engagements?requester_did={participant.Did}")).AssertOkJsonAsync()).GetProperty("items");
+        var row = Assert.Single(items.EnumerateArray());
+        Assert.Equal((like, "like", served, retrieval.Id, 2L), (row.GetProperty("engagement_uri").GetString(), row.GetProperty("engagement_type").GetString(),
+            row.GetProperty("post_uri").GetString(), row.GetProperty("request_id").GetInt64(), row.GetProperty("position").GetInt64()));
+    }
+
+    [RealAppViewDatabaseFact]
     public async Task AfterASigkillMidStreamARestartResumesFromTheCheckpointWithNothingMissedOrDoubled()
     {
         using var database = TestDatabase.Create(provider);
