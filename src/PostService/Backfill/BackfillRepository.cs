@@ -58,7 +58,6 @@ public sealed class BackfillRepository(IDbConnectionFactory connections)
         ON CONFLICT (uri) DO NOTHING
         """;
 
-
     // The DID's served posts not yet hydrated: a key range of the primary index.
     private const string SelectUnsettledPosts = """
         SELECT post_uri FROM posts WHERE post_uri >= @From AND post_uri < @To AND hydration_status <> 'ok'

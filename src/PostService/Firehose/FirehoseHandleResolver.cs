@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using PostService.Identity;
 
@@ -17,7 +18,7 @@ public sealed class FirehoseHandleResolver(IdentityResolver identity, FirehoseSt
         {
             return 0;
         }
-        var handles = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        var handles = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(dids,
             new ParallelOptions { MaxDegreeOfParallelism = options.Value.HandleResolutionParallelism, CancellationToken = cancellationToken },
             async (did, token) =>
