@@ -34,6 +34,10 @@ public sealed record BackfillJob
     public string? EnqueuedAt { get; init; }
     public string? StartedAt { get; init; }
     public string? FinishedAt { get; init; }
+
+    /// <summary>Whether the job keeps <paramref name="row"/>: one of its record types, inside its window.</summary>
+    public bool Keeps(RepoRecordRow row) =>
+        (Collections is null || Collections.Split(',').Contains(row.RecordType, StringComparer.Ordinal)) && RepoRecordClassifier.InWindow(row, Since, Until);
 }
 
 /// <summary>What to backfill: DIDs, the <c>createdAt</c> window <c>[since, until)</c>, the record types (null: all).</summary>

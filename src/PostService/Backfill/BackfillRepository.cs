@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using PostService.Storage;
 
@@ -50,9 +51,11 @@ public sealed class BackfillRepository(IDbConnectionFactory connections)
 
     private const string DeleteRecords = "DELETE FROM repo_records WHERE did = @Did";
 
+    // A record already kept (the firehose brought it before the repository did) stays as it is: records are immutable.
     private const string InsertRecord = """
         INSERT INTO repo_records (uri, did, collection, rkey, cid, record_type, created_at, subject_uri, subject_did, record_json, backfilled_at)
         VALUES (@Uri, @Did, @Collection, @Rkey, @Cid, @RecordType, to_ts(@CreatedAt), @SubjectUri, @SubjectDid, to_json_doc(@RecordJson), to_ts(@BackfilledAt))
+        ON CONFLICT (uri) DO NOTHING
         """;
 
     // The DID's served posts not yet hydrated: a key range of the primary index.
@@ -65,6 +68,8 @@ public sealed class BackfillRepository(IDbConnectionFactory connections)
             reply_parent_uri = @ReplyParentUri, reply_root_uri = @ReplyRootUri, embed_type = @EmbedType, metadata_source = 'repo'
         WHERE post_uri = @PostUri AND hydration_status <> 'ok'
         """;
+
+    private readonly string _selectJobsOf = SelectJobs + " WHERE " + connections.Dialect.IsAnyOf("did", "@Dids");
 
     private readonly string _claim = string.Format(ClaimTemplate, connections.Dialect.IsAnyOf("did", "@Dids"), connections.Dialect.SkipLockedRows);
 
@@ -84,7 +89,7 @@ public sealed class BackfillRepository(IDbConnectionFactory connections)
         connections.QuerySingleOrDefaultAsync<BackfillJob>(SelectJobs + " WHERE did = @Did", new { Did = did }, cancellationToken);
 
     public Task<IReadOnlyList<BackfillJob>> ListAsync(IReadOnlyCollection<string> dids, CancellationToken cancellationToken) =>
-        connections.QueryListAsync<BackfillJob>(SelectJobs + " WHERE " + connections.Dialect.IsAnyOf("did", "@Dids") + " ORDER BY did",
+        connections.QueryListAsync<BackfillJob>(_selectJobsOf + " ORDER BY did",
             new { Dids = connections.Dialect.List(dids) }, cancellationToken);
 
     /// <summary>Claims the next job (one of <paramref name="onlyDids"/> when given) for <paramref name="claimedBy"/>; null when none is due.</summary>
@@ -127,14 +132,30 @@ public sealed class BackfillRepository(IDbConnectionFactory connections)
                 return 0;
             }
             await connection.ExecuteAsync(DeleteRecords, new { Did = did }, transaction);
-            await connection.ExecuteAsync(InsertRecord, records.Select(record => new
-            {
-                record.Uri, record.Did, record.Collection, record.Rkey, record.Cid, record.RecordType, record.CreatedAt,
-                record.SubjectUri, record.SubjectDid, record.RecordJson, BackfilledAt = backfilledAt,
-            }), transaction);
+            await InsertRecordsAsync(connection, transaction, records, now, cancellationToken);
             var prefix = $"at://{did}/app.bsky.feed.post/";
             var unsettled = await connection.QueryAsync<string>(SelectUnsettledPosts, new { From = prefix, To = prefix[..^1] + "0" }, transaction);
             await connection.ExecuteAsync(MarkFromRepo, unsettled.Where(posts.ContainsKey).Select(uri => posts[uri]), transaction);
             return claimed;
         }, cancellationToken);
+
+    /// <summary>The backfill jobs of those of <paramref name="dids"/> that have one, by DID, in the caller's transaction.</summary>
+    public async Task<IReadOnlyDictionary<string, BackfillJob>> JobsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> dids,
+        CancellationToken cancellationToken) =>
+        dids.Count == 0
+            ? new Dictionary<string, BackfillJob>()
+            : (await connection.QueryAsync<BackfillJob>(new CommandDefinition(_selectJobsOf, new { Dids = connections.Dialect.List(dids) }, transaction,
+                cancellationToken: cancellationToken))).ToDictionary(job => job.Did, StringComparer.Ordinal);
+
+    /// <summary>Keeps <paramref name="records"/> in the caller's transaction (from a repository, or live from the firehose).</summary>
+    public static Task InsertRecordsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<RepoRecordRow> records, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        var backfilledAt = DbTime.ToText(now);
+        return connection.ExecuteAsync(new CommandDefinition(InsertRecord, records.Select(record => new
+        {
+            record.Uri, record.Did, record.Collection, record.Rkey, record.Cid, record.RecordType, record.CreatedAt,
+            record.SubjectUri, record.SubjectDid, record.RecordJson, BackfilledAt = backfilledAt,
+        }), transaction, cancellationToken: cancellationToken));
+    }
 }

@@ -94,7 +94,6 @@ public sealed class RepoBackfiller(
         {
             return download.Failure;
         }
-        var types = job.Collections?.Split(',').ToHashSet(StringComparer.Ordinal);
         var records = new List<RepoRecordRow>();
         var posts = new Dictionary<string, RepoPostMetadata>(StringComparer.Ordinal);
         string rev;
@@ -109,7 +108,7 @@ public sealed class RepoBackfiller(
             foreach (var record in repo.ReadRecords())
             {
                 if (RepoRecordClassifier.Classify(did, record.Collection, record.RecordKey, record.Cid.ToString(), record.Value) is not { } row
-                    || (types is not null && !types.Contains(row.RecordType)) || !RepoRecordClassifier.InWindow(row, job.Since, job.Until))
+                    || !job.Keeps(row))
                 {
                     continue;
                 }

@@ -8,28 +8,31 @@ namespace PostService.Firehose;
 
 /// <summary>
 /// Turns a decoded subscribeRepos message into what the consumer stores: posts created and deleted, likes and reposts,
-/// handle changes. A malformed commit throws <see cref="AtprotoFormatException"/>, so the whole frame is skipped.
+/// handle changes, and the records a repository backfill keeps. A malformed commit throws <see cref="AtprotoFormatException"/>, so the whole frame is skipped.
 /// </summary>
 public static class FirehoseEventMapper
 {
     private const string PostCollection = "app.bsky.feed.post";
     private const string LikeCollection = "app.bsky.feed.like";
     private const string RepostCollection = "app.bsky.feed.repost";
+    private const string FollowCollection = "app.bsky.graph.follow";
+    private const string BlockCollection = "app.bsky.graph.block";
     private const string TagFeature = "app.bsky.richtext.facet#tag";
 
     /// <summary>The event of a sequenced message; null for <c>#info</c>, errors and unknown types, which have no <c>seq</c>.</summary>
     public static FirehoseEvent? Map(FirehoseMessage message) => message switch
     {
-        FirehoseCommit commit => new FirehoseEvent(commit.Seq, ParseTime(commit.Time), CommitChanges(commit)),
+        FirehoseCommit commit => CommitEvent(commit),
         FirehoseIdentity identity => new FirehoseEvent(identity.Seq, ParseTime(identity.Time), [new HandleChanged(identity.Did, identity.Handle)]),
         FirehoseAccount account => new FirehoseEvent(account.Seq, ParseTime(account.Time), []),
         FirehoseSync sync => new FirehoseEvent(sync.Seq, ParseTime(sync.Time), []),
         _ => null,
     };
 
-    private static List<FirehoseChange> CommitChanges(FirehoseCommit commit)
+    private static FirehoseEvent CommitEvent(FirehoseCommit commit)
     {
         var changes = new List<FirehoseChange>();
+        var records = new List<RecordCreated>();
         // A tooBig commit carries no record blocks; its deletes still count.
         CarBlockMap? blocks = null;
         foreach (var op in commit.Ops)
@@ -45,7 +48,7 @@ public static class FirehoseEventMapper
                 continue;
             }
             if (op.Action != "create" || op.Cid is null || commit.TooBig
-                || path.Collection is not (PostCollection or LikeCollection or RepostCollection))
+                || path.Collection is not (PostCollection or LikeCollection or RepostCollection or FollowCollection or BlockCollection))
             {
                 continue;
             }
@@ -58,16 +61,17 @@ public static class FirehoseEventMapper
             {
                 throw new AtprotoFormatException($"record {uri} is not a map");
             }
+            records.Add(new RecordCreated(commit.Repo, path.Collection, path.RecordKey, op.Cid.ToString(), record));
             if (path.Collection == PostCollection)
             {
                 AddPost(changes, uri, commit.Repo, op.Cid.ToString(), record);
             }
-            else if (StringAt(record, "subject", "uri") is { } subject)
+            else if (path.Collection is LikeCollection or RepostCollection && StringAt(record, "subject", "uri") is { } subject)
             {
                 changes.Add(new EngagementCreated(path.Collection == LikeCollection ? EngagementKind.Like : EngagementKind.Repost, subject));
             }
         }
-        return changes;
+        return new FirehoseEvent(commit.Seq, ParseTime(commit.Time), changes, records);
     }
 
     private static void AddPost(List<FirehoseChange> changes, string uri, string did, string cid, JsonObject record)

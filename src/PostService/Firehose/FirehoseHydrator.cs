@@ -6,9 +6,9 @@ namespace PostService.Firehose;
 /// <summary>
 /// Zero-call hydration: a served post the firehose already brought (in <c>firehose_posts</c>, its author's handle known)
 /// becomes <c>ok</c> from the cache, with <c>metadata_source = 'firehose'</c> and the counts the firehose saw, without
-/// asking the AppView. The rest are left for getPosts.
+/// asking the AppView. An author with no known handle has it looked up in its DID document first. The rest are left for getPosts.
 /// </summary>
-public sealed class FirehoseHydrator(IDbConnectionFactory connections, TimeProvider time)
+public sealed class FirehoseHydrator(IDbConnectionFactory connections, FirehoseHandleResolver handles, TimeProvider time)
 {
     // Clears any hydration claim, as the AppView path does when it records a post.
     private const string HydrateFromCacheTemplate = """
@@ -24,9 +24,11 @@ public sealed class FirehoseHydrator(IDbConnectionFactory connections, TimeProvi
         RETURNING posts.post_uri
         """;
 
-    private const string SelectCachedTemplate = "SELECT uri FROM firehose_posts WHERE {0}";
+    private const string SelectCachedTemplate = """
+        SELECT fp.uri, fp.did, h.handle FROM firehose_posts fp LEFT JOIN firehose_handles h ON h.did = fp.did WHERE {0}
+        """;
 
-    private readonly string _selectCached = string.Format(SelectCachedTemplate, connections.Dialect.IsAnyOf("uri", "@Uris"));
+    private readonly string _selectCached = string.Format(SelectCachedTemplate, connections.Dialect.IsAnyOf("fp.uri", "@Uris"));
     private readonly string _hydrateFromCache = string.Format(HydrateFromCacheTemplate, connections.Dialect.IsAnyOf("posts.post_uri", "@Uris"));
 
     /// <summary>Settles those of <paramref name="uris"/> the cache holds; returns the URIs it settled.</summary>
@@ -37,12 +39,14 @@ public sealed class FirehoseHydrator(IDbConnectionFactory connections, TimeProvi
             return [];
         }
         // A read first: most misses then cost no write transaction (SQLite has one writer at a time).
-        var cached = await connections.QueryListAsync<string>(_selectCached, new { Uris = connections.Dialect.List(uris) }, cancellationToken);
+        var cached = await connections.QueryListAsync<(string Uri, string Did, string? Handle)>(
+            _selectCached, new { Uris = connections.Dialect.List(uris) }, cancellationToken);
         if (cached.Count == 0)
         {
             return [];
         }
-        var parameters = new { Uris = connections.Dialect.List(cached), Now = DbTime.ToText(time.GetUtcNow()) };
+        await handles.LearnAsync(cached.Where(post => post.Handle is null).Select(post => post.Did).ToHashSet(StringComparer.Ordinal), cancellationToken);
+        var parameters = new { Uris = connections.Dialect.List(cached.Select(post => post.Uri).ToList()), Now = DbTime.ToText(time.GetUtcNow()) };
         return await connections.WriteAsync(async (connection, transaction) =>
             (IReadOnlyList<string>)(await connection.QueryAsync<string>(
                 new CommandDefinition(_hydrateFromCache, parameters, transaction, cancellationToken: cancellationToken))).AsList(), cancellationToken);

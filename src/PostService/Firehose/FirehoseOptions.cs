@@ -56,4 +56,8 @@ public sealed class FirehoseOptions
     /// </summary>
     [Range(0, 3_600)]
     public int LiveLagSeconds { get; set; } = 10;
+
+    /// <summary>DID documents asked for at once when cached posts' authors have no known handle.</summary>
+    [Range(1, 64)]
+    public int HandleResolutionParallelism { get; set; } = 4;
 }

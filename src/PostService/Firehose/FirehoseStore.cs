@@ -1,6 +1,8 @@
 using System.Data.Common;
 using Dapper;
 using Microsoft.Extensions.Options;
+using PostService.Backfill;
+using PostService.Identity;
 using PostService.Posts;
 using PostService.Storage;
 
@@ -18,7 +20,7 @@ public sealed class FirehoseLeaseLostException(string url) : Exception($"the lea
 /// first renews this process's lease on the URL: a process that lost the lease writes nothing. Writes are idempotent
 /// (posts are inserted once; counts only ever see an event once, because events up to the saved cursor are never applied again).
 /// </summary>
-public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRowWriter rows, IOptions<PrivacyOptions> privacy)
+public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRowWriter rows, BackfillRepository backfill, IOptions<PrivacyOptions> privacy)
 {
     // Takes the lease when it is free, ours, or ran out; the row lock orders replicas that try at once.
     private const string TakeLease = """
@@ -39,10 +41,12 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
 
     private const string DeleteCachedPost = "DELETE FROM firehose_posts WHERE uri = @Uri";
 
-    // The served post keeps its metadata: analysts still see what was served, and that its author deleted it (its text
-    // too, unless PostService:Privacy:RedactDeletedText).
+    // The served post keeps its metadata: analysts still see what was served, and that its author deleted it, with the
+    // reason the identity feature gives a post the AppView no longer returns (its text too, unless
+    // PostService:Privacy:RedactDeletedText).
     private const string MarkServedPostDeleted = """
-        UPDATE posts SET deleted_at = to_ts(@DeletedAt), text = CASE WHEN @RedactDeletedText = 1 THEN NULL ELSE text END
+        UPDATE posts SET deleted_at = to_ts(@DeletedAt), not_found_reason = @Reason,
+            text = CASE WHEN @RedactDeletedText = 1 THEN NULL ELSE text END
         WHERE post_uri = @Uri AND hydration_status = 'ok' AND deleted_at IS NULL
         """;
 
@@ -100,7 +104,7 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
             {
                 throw new FirehoseLeaseLostException(url);
             }
-            await ApplyChangesAsync(connection, transaction, events, cancellationToken);
+            await ApplyChangesAsync(connection, transaction, events, now, cancellationToken);
             return 0;
         }, cancellationToken);
 
@@ -108,8 +112,10 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
     /// Inserts before deletes: a record key is never reused, so a post created and deleted in one batch ends deleted.
     /// Counts are summed per post first.
     /// </summary>
-    private async Task ApplyChangesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<FirehoseEvent> events, CancellationToken cancellationToken)
+    private async Task ApplyChangesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<FirehoseEvent> events, DateTimeOffset now,
+        CancellationToken cancellationToken)
     {
+        var records = new List<RecordCreated>();
         var posts = new List<CachedPostRow>();
         var deletes = new List<object>();
         var handles = new Dictionary<string, object>(StringComparer.Ordinal);
@@ -117,6 +123,7 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
         foreach (var firehoseEvent in events)
         {
             var seenAt = DbTime.ToText(firehoseEvent.Time);
+            records.AddRange(firehoseEvent.Records ?? []);
             foreach (var change in firehoseEvent.Changes)
             {
                 switch (change)
@@ -125,7 +132,7 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
                         posts.Add(new CachedPostRow(post, seenAt));
                         break;
                     case PostDeleted deleted:
-                        deletes.Add(new { deleted.Uri, DeletedAt = seenAt, RedactDeletedText = privacy.Value.RedactDeletedText ? 1 : 0 });
+                        deletes.Add(new { deleted.Uri, DeletedAt = seenAt, Reason = NotFoundReason.Deleted, RedactDeletedText = privacy.Value.RedactDeletedText ? 1 : 0 });
                         break;
                     case HandleChanged handle:
                         handles[handle.Did] = new { handle.Did, handle.Handle, UpdatedAt = seenAt };
@@ -137,10 +144,31 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
             }
         }
         await rows.InsertPostsAsync(connection, transaction, posts, cancellationToken);
+        await KeepRecordsOfBackfilledDidsAsync(connection, transaction, records, now, cancellationToken);
         await ExecuteEachAsync(connection, transaction, SaveHandle, handles.Values.ToList(), cancellationToken);
         await rows.AddCountsAsync(connection, transaction, counts.Values.ToList(), cancellationToken);
         await ExecuteEachAsync(connection, transaction, DeleteCachedPost, deletes, cancellationToken);
         await ExecuteEachAsync(connection, transaction, MarkServedPostDeleted, deletes, cancellationToken);
+    }
+
+    /// <summary>
+    /// A participant whose repository is backfilled keeps engaging: their new records join <c>repo_records</c> as they
+    /// happen, sorted as the backfill sorts them and kept when the job would keep them (its record types and window).
+    /// Records of other DIDs are not kept.
+    /// </summary>
+    private async Task KeepRecordsOfBackfilledDidsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<RecordCreated> records,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var jobs = await backfill.JobsAsync(connection, transaction, records.Select(record => record.Did).ToHashSet(StringComparer.Ordinal), cancellationToken);
+        var kept = records.Where(record => jobs.ContainsKey(record.Did))
+            .Select(record => RepoRecordClassifier.Classify(record.Did, record.Collection, record.Rkey, record.Cid, record.Record))
+            .OfType<RepoRecordRow>()
+            .Where(row => jobs[row.Did].Keeps(row))
+            .ToList();
+        if (kept.Count > 0)
+        {
+            await BackfillRepository.InsertRecordsAsync(connection, transaction, kept, now, cancellationToken);
+        }
     }
 
     internal static async Task ExecuteEachAsync(DbConnection connection, DbTransaction transaction, string sql, IReadOnlyList<object> rows, CancellationToken cancellationToken)
@@ -151,6 +179,16 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
             await connection.ExecuteAsync(new CommandDefinition(sql, rows, transaction, cancellationToken: cancellationToken));
         }
     }
+
+    /// <summary>Records handles learnt outside the stream (from DID documents); a later <c>#identity</c> event replaces them.</summary>
+    public Task SaveHandlesAsync(IReadOnlyDictionary<string, string> handles, DateTimeOffset now, CancellationToken cancellationToken) =>
+        connections.WriteAsync(async (connection, transaction) =>
+        {
+            var updatedAt = DbTime.ToText(now);
+            await ExecuteEachAsync(connection, transaction, SaveHandle,
+                handles.Select(handle => (object)new { Did = handle.Key, Handle = handle.Value, UpdatedAt = updatedAt }).ToList(), cancellationToken);
+            return 0;
+        }, cancellationToken);
 
     /// <summary>Gives the lease up, so that another process can take over at once rather than after it runs out.</summary>
     public Task ReleaseLeaseAsync(string url, string holder, CancellationToken cancellationToken) =>

@@ -48,6 +48,9 @@ public abstract class FirehoseConsumerTests(DatabaseProvider provider) : IAsyncL
         ["PostService:Firehose:MaxFrameBytes"] = MaxFrameBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["PostService:Firehose:LiveLagSeconds"] = "0",
         ["PostService:Firehose:MaxReconnectDelaySeconds"] = "1",
+        // No PLC directory listens there: the recorded authors' handles are known only from the stream.
+        ["PostService:Identity:PlcUrl"] = "http://127.0.0.1:9",
+        ["PostService:Identity:MaxRetries"] = "0",
     }, _logs);
 
     private Task ConsumeUntilLiveAsync(ServiceProvider? services = null) =>
@@ -159,10 +162,12 @@ public abstract class FirehoseConsumerTests(DatabaseProvider provider) : IAsyncL
         await ConsumeUntilLiveAsync();
 
         using var db = _database.Open();
-        var served = db.QuerySingle<(string Text, string? DeletedAt)>(
-            "SELECT text, ts_text(deleted_at) FROM posts WHERE post_uri = @uri", new { uri = RecordedFrames.BobDeleted });
+        var served = db.QuerySingle<(string Text, string? DeletedAt, string? Reason, string Status)>(
+            "SELECT text, ts_text(deleted_at), not_found_reason, hydration_status FROM posts WHERE post_uri = @uri", new { uri = RecordedFrames.BobDeleted });
         Assert.Equal("as served", served.Text);
         Assert.NotNull(served.DeletedAt);
+        Assert.Equal("deleted", served.Reason);
+        Assert.Equal("ok", served.Status);
     }
 
     [DatabaseFact]

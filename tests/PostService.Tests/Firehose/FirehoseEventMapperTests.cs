@@ -52,4 +52,17 @@ public sealed class FirehoseEventMapperTests
             Assert.Empty(mapped.Changes);
         }
     }
+
+    [Fact]
+    public void RecordsOfTheKindsABackfillKeepsComeWithTheirCollectionKeyAndCid()
+    {
+        var follow = Assert.Single(Map("frame-commit-alice-follow.bin").Records!);
+        Assert.Equal((RecordedFrames.Alice, "app.bsky.graph.follow"), (follow.Did, follow.Collection));
+        Assert.StartsWith("bafyrei", follow.Cid);
+        Assert.Equal("app.bsky.graph.follow", (string?)follow.Record["$type"]);
+
+        var post = Assert.Single(Map("frame-commit-alice-post.bin").Records!);
+        Assert.Equal(RecordedFrames.AlicePost, $"at://{post.Did}/{post.Collection}/{post.Rkey}");
+        Assert.Empty(Map("frame-sync-atreader.bin").Records ?? []);
+    }
 }

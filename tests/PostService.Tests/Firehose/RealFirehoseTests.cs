@@ -89,9 +89,64 @@ public abstract class RealFirehoseTests(DatabaseProvider provider)
         Assert.Equal(3, stats.GetProperty("totals_since_start").GetProperty("hydrated_from_firehose").GetInt64());
 
         await Network.DeletePostAsync(created[0].Uri);
-        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE post_uri = @uri AND deleted_at IS NOT NULL AND text = @text",
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE post_uri = @uri AND deleted_at IS NOT NULL AND not_found_reason = 'deleted' AND text = @text",
             new { uri = created[0].Uri, text = texts[0] }) == 1, "the deleted post is marked and keeps its text", Timeout);
         Assert.Equal(0, service.Count("SELECT count(*) FROM firehose_posts WHERE uri = @uri", new { uri = created[0].Uri }));
+    }
+
+    [RealAppViewDatabaseFact]
+    public async Task APostWhoseAuthorSentNoIdentityEventWhileTheConsumerListenedHydratesWithNoAppViewCallAndTheDocumentsHandle()
+    {
+        // Created before the consumer connects: its #identity event is behind the live point the consumer starts from.
+        var account = await NewAccountAsync();
+        await using var appView = await FakeAppView.StartAsync();
+        var settings = FirehoseSettings();
+        settings["PostService:Identity:PlcUrl"] = Network.PlcUrl;
+        using var service = HydratingService.Start(appView, settings, provider: provider);
+        using var client = service.CreateClient();
+        await ConnectedAsync(client);
+        var post = await Network.CreatePostAsync(Name(account), "no identity event heard");
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM firehose_posts WHERE uri = @uri", new { uri = post.Uri }) == 1,
+            "the post is in the cache", Timeout);
+        Assert.Equal(0, service.Count("SELECT count(*) FROM firehose_handles WHERE did = @did", new { did = account.Did }));
+
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithPost(post.Uri, 0)), client)).EnsureSuccessStatusCode();
+
+        await Eventually.TrueAsync(() => service.Count(
+                "SELECT count(*) FROM posts WHERE post_uri = @uri AND hydration_status = 'ok' AND metadata_source = 'firehose' AND author_handle = @handle",
+                new { uri = post.Uri, handle = account.Handle }) == 1,
+            "the served post is ok from the cache, with the handle of its author's DID document", Timeout);
+        Assert.DoesNotContain(appView.Calls, call => call.Uris.Contains(post.Uri));
+        Assert.Equal(1, service.Count("SELECT count(*) FROM firehose_handles WHERE did = @did AND handle = @handle",
+            new { did = account.Did, handle = account.Handle }));
+    }
+
+    [RealAppViewDatabaseFact]
+    public async Task ALikeByAParticipantWhoseRepositoryIsBackfilledArrivesLiveInTheEngagements()
+    {
+        var participant = await NewAccountAsync();
+        var author = await NewAccountAsync();
+        var (served, _) = await Network.CreatePostAsync(Name(author), "served, then liked while the consumer listens");
+        await using var appView = await FakeAppView.StartAsync();
+        var settings = FirehoseSettings();
+        settings["PostService:Identity:PlcUrl"] = Network.PlcUrl;
+        using var service = HydratingService.Start(appView, settings, provider: provider);
+        using var client = service.CreateClient();
+        var retrieval = new RetrievalBuilder().By(participant.Did).At(DbTime.ToText(DateTimeOffset.UtcNow.AddHours(-1))).WithPost(served, 2);
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrieval), client)).EnsureSuccessStatusCode();
+        (await client.PostAsJsonAsync("/backfill/repos", new { dids = new[] { participant.Did } })).EnsureSuccessStatusCode();
+        await Eventually.TrueAsync(() => client.GetStringAsync("/backfill/repos/" + participant.Did).GetAwaiter().GetResult().Contains("\"complete\""),
+            "the backfill completes", Timeout);
+        await ConnectedAsync(client);
+
+        var (like, _) = await Network.CreateRecordAsync("/like", new { by = participant.Did, uri = served });
+
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM repo_records WHERE uri = @like AND record_type = 'like' AND subject_uri = @served",
+            new { like, served }) == 1, "the like is kept as the backfill keeps it", Timeout);
+        var items = (await (await client.GetAsync($"/engagements?requester_did={participant.Did}")).AssertOkJsonAsync()).GetProperty("items");
+        var row = Assert.Single(items.EnumerateArray());
+        Assert.Equal((like, "like", served, retrieval.Id, 2L), (row.GetProperty("engagement_uri").GetString(), row.GetProperty("engagement_type").GetString(),
+            row.GetProperty("post_uri").GetString(), row.GetProperty("request_id").GetInt64(), row.GetProperty("position").GetInt64()));
     }
 
     [RealAppViewDatabaseFact]
