@@ -16,6 +16,7 @@ public static class FirehoseRegistration
         services.AddSingleton<FirehoseStore>();
         services.AddSingleton<FirehoseStatus>();
         services.AddSingleton<FirehoseConsumer>();
+        services.AddSingleton<FirehoseHandleResolver>();
         services.AddSingleton<FirehoseHydrator>();
         return services;
     }
