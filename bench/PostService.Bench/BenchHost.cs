@@ -18,6 +18,9 @@ public static class BenchHost
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
+        // The fake AppView's authors have no PDS or DID document: asking why a post was left out would only time out
+        // against the real PLC directory, as in the tests (HydratingService).
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["PostService:Identity:ExplainNotFound"] = "false" });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddPostServiceCore(builder.Configuration);
         builder.Services.AddIngestion(builder.Configuration);

@@ -55,6 +55,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         // One loopback client sends all the load: the per-client limits stay in the pipeline but do not bind.
         start.Environment["PostService__RateLimit__ReadsPerWindow"] = "10000000";
         start.Environment["PostService__RateLimit__WritesPerWindow"] = "10000000";
+        // The fake AppView's authors have no PDS or DID document: asking why a post was left out would only time out
+        // against the real PLC directory, as in the tests (HydratingService).
+        start.Environment["PostService__Identity__ExplainNotFound"] = "false";
         foreach (var (key, value) in settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
