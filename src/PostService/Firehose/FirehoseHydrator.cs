@@ -10,7 +10,8 @@ namespace PostService.Firehose;
 /// </summary>
 public sealed class FirehoseHydrator(IDbConnectionFactory connections, FirehoseHandleResolver handles, TimeProvider time)
 {
-    // Clears any hydration claim, as the AppView path does when it records a post.
+    // Clears any hydration claim, as the AppView path does when it records a post. An ok post due for a refresh is left to
+    // getPosts: a refresh is there to see the AppView's counts grow.
     private const string HydrateFromCacheTemplate = """
         UPDATE posts SET cid = fp.cid, author_did = fp.did, author_handle = h.handle, indexed_at = fp.seen_at, created_at = fp.created_at,
             text = fp.text, langs = fp.langs, reply_parent_uri = fp.reply_parent_uri, reply_root_uri = fp.reply_root_uri, embed_type = fp.embed_type,
@@ -20,7 +21,7 @@ public sealed class FirehoseHydrator(IDbConnectionFactory connections, FirehoseH
         FROM firehose_posts fp
             JOIN firehose_handles h ON h.did = fp.did AND h.handle IS NOT NULL
             LEFT JOIN firehose_counts c ON c.uri = fp.uri
-        WHERE fp.uri = posts.post_uri AND {0}
+        WHERE fp.uri = posts.post_uri AND posts.hydration_status <> 'ok' AND {0}
         RETURNING posts.post_uri
         """;
 

@@ -93,6 +93,8 @@ public static class PostServiceRegistration
         services.AddPerStore<IPostCountsFold, SqlitePostCountsFold, PostgresPostCountsFold>(configuration);
         services.AddSingleton<HydrationMetrics>();
         services.AddSingleton<RetrySchedule>();
+        services.AddSingleton<RefreshSchedule>();
+        services.AddSingleton<RefreshScheduler>();
         services.AddSingleton<OutageDetector>();
         services.AddSingleton<AppViewPause>();
         services.AddSingleton<ClaimLeases>();

@@ -12,6 +12,7 @@ public sealed class BatchHydrator(
     IServiceScopeFactory scopes,
     HandleUriResolver handles,
     FirehoseHydrator firehose,
+    RefreshScheduler refreshes,
     OutcomeWriter outcomes,
     OutageDetector outage,
     AppViewPause pause,
@@ -33,6 +34,7 @@ public sealed class BatchHydrator(
             // Posts the firehose brought settle from its cache; only the rest cost a getPosts call.
             var byDid = uris.Except(byHandle).ToList();
             var fromFirehose = await firehose.TryHydrateAsync(byDid, cancellationToken);
+            await refreshes.ScheduleAsync(fromFirehose, time.GetUtcNow(), cancellationToken);
             metrics.Count(run, HydrationCount.Hydrated, fromFirehose.Count);
             metrics.Count(run, HydrationCount.HydratedFromFirehose, fromFirehose.Count);
             var fetched = byDid.Except(fromFirehose).Concat(resolved.DidForms.Keys).ToList();

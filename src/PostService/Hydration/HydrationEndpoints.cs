@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -41,7 +40,7 @@ public static class HydrationEndpoints
         group.MapGet("/throughput", GetThroughput).WithName("GetHydrationThroughput")
             .WithSummary("Posts hydrated ok per minute over the last hours (default 6, at most 48)")
             .ProducesProblem(StatusCodes.Status400BadRequest);
-        group.MapGet("/stats", GetStats).WithName("GetHydrationStats").WithSummary("The live worker: queue, calls in flight, budget, 429s, totals");
+        group.MapGet("/stats", GetStats).WithName("GetHydrationStats").WithSummary("The live worker: queue, calls in flight, budget, 429s, totals, refresh backlog");
         return routes;
     }
 
@@ -63,9 +62,9 @@ public static class HydrationEndpoints
         TimeSpan? age = null;
         if (olderThan is not null)
         {
-            if (!TryParseAge(olderThan, out var parsed))
+            if (!Age.TryParse(olderThan, out var parsed))
             {
-                return Query.Invalid("older_than must be a number followed by d, h, m or s, for example 7d.");
+                return Query.Invalid($"older_than must be {Age.Format}.");
             }
             age = parsed;
         }
@@ -117,11 +116,12 @@ public static class HydrationEndpoints
         return TypedResults.Ok(await coverage.GetThroughputAsync(time.GetUtcNow(), span, cancellationToken));
     }
 
-    public static Ok<HydrationStats> GetStats(
+    public static async Task<Ok<HydrationStats>> GetStats(
         HydrationMetrics metrics, CallsInFlight calls, HydrationQueue queue, RateBudget budget, HydrationCoordinator coordinator,
-        IOptions<HydrationOptions> options, TimeProvider time)
+        HydrationRepository posts, RefreshSchedule refreshSchedule, IOptions<HydrationOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var pausedUntil = budget.PausedUntil;
+        var refreshes = await posts.CountRefreshesAsync(time.GetUtcNow(), cancellationToken);
         return TypedResults.Ok(new HydrationStats(
             options.Value.Enabled,
             queue.Depth,
@@ -133,25 +133,9 @@ public static class HydrationEndpoints
             metrics.SinceStart[HydrationCount.RateLimited],
             metrics.LastError,
             coordinator.Active is { RunId: > 0 } active ? active.RunId : null,
-            metrics.SinceStart.Totals));
-    }
-
-    internal static bool TryParseAge(string text, out TimeSpan age)
-    {
-        age = default;
-        if (text.Length < 2 || !double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || amount < 0)
-        {
-            return false;
-        }
-        TimeSpan? parsed = char.ToLowerInvariant(text[^1]) switch
-        {
-            'd' => TimeSpan.FromDays(amount),
-            'h' => TimeSpan.FromHours(amount),
-            'm' => TimeSpan.FromMinutes(amount),
-            's' => TimeSpan.FromSeconds(amount),
-            _ => null,
-        };
-        age = parsed ?? default;
-        return parsed is not null;
+            metrics.SinceStart.Totals,
+            refreshSchedule.Ages.Select(Age.ToText).ToList(),
+            refreshes.Due,
+            refreshes.Scheduled));
     }
 }

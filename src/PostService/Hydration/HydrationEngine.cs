@@ -6,7 +6,8 @@ namespace PostService.Hydration;
 
 /// <summary>
 /// The run loop: takes URIs from the hint queue and from database sweeps and hands them to <see cref="BatchDispatcher"/>,
-/// which claims the due ones in batches with several calls in flight; then records the run. Used by the background worker and the CLI.
+/// which claims the due ones in batches with several calls in flight; then records the run. New URIs come first, then
+/// due retries, then scheduled refreshes, a batch at a time, so that refreshes use only the budget the others leave. Used by the background worker and the CLI.
 /// </summary>
 public sealed class HydrationEngine(
     HydrationRepository posts,
@@ -41,6 +42,7 @@ public sealed class HydrationEngine(
         var renewal = leases.KeepAliveAsync(renewing.Token);
         try
         {
+            bool refreshing;
             do
             {
                 while (hints is not null && !yieldToken.IsCancellationRequested
@@ -48,8 +50,10 @@ public sealed class HydrationEngine(
                 {
                 }
                 await SweepAsync(batches);
+                // New URIs and due retries come first: scheduled refreshes get one batch at a time, then those are looked at again.
+                refreshing = await RefreshBatchAsync(batches);
             }
-            while (hints is { Count: > 0 } && !run.LimitReached && !yieldToken.IsCancellationRequested && !pause.HoldsRuns);
+            while ((hints is { Count: > 0 } || refreshing) && !run.LimitReached && !yieldToken.IsCancellationRequested && !pause.HoldsRuns);
             await Task.WhenAll(batches.Calls);
             // Calls cut short by cancellation end quietly: a run whose last calls were cancelled did not complete.
             cancellationToken.ThrowIfCancellationRequested();
@@ -96,6 +100,17 @@ public sealed class HydrationEngine(
         }
         run.Complete(record);
         return record;
+    }
+
+    /// <summary>Sends one batch of the posts whose scheduled refresh has come; false when none was due (or the run must stop).</summary>
+    private async Task<bool> RefreshBatchAsync(RunBatches batches)
+    {
+        if (batches.YieldToken.IsCancellationRequested)
+        {
+            return false;
+        }
+        var due = await posts.SelectRefreshesAsync(batches.Selection, _options.BatchSize, time.GetUtcNow(), batches.CancellationToken);
+        return due.Count > 0 && await dispatcher.SubmitAsync(batches, due);
     }
 
     private async Task SweepAsync(RunBatches batches)

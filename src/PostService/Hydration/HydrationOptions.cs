@@ -4,7 +4,7 @@ using PostService.Storage;
 namespace PostService.Hydration;
 
 /// <summary>How posts are hydrated from the AppView. Bound from <c>PostService:Hydration</c>.</summary>
-public sealed class HydrationOptions
+public sealed class HydrationOptions : IValidatableObject
 {
     public const string Section = "PostService:Hydration";
 
@@ -56,4 +56,21 @@ public sealed class HydrationOptions
     /// <summary>How often an idle worker looks for failed posts whose retry time has come.</summary>
     [Range(1, 86_400)]
     public int SweepIntervalSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Ages after a post was first served at which it is fetched again, so that its engagement is seen growing: a
+    /// comma-separated list such as <c>1h,6h,24h,72h</c> (units s, m, h, d); empty turns refreshes off. Refreshes use only
+    /// the budget that new URIs and due retries leave.
+    /// </summary>
+    public string RefreshAfter { get; set; } = "1h,6h,24h,72h";
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!RefreshSchedule.TryParseAges(RefreshAfter, out _, out var invalid))
+        {
+            yield return new ValidationResult(
+                $"PostService:Hydration:RefreshAfter must be a comma-separated list of positive ages such as 1h,6h,24h,72h " +
+                $"(each {Age.Format}), or empty to turn refreshes off; '{invalid}' is not one.", [nameof(RefreshAfter)]);
+        }
+    }
 }

@@ -51,15 +51,20 @@ public sealed class HydrationRepository(IDbConnectionFactory connections, IOptio
 {
     /// <summary>
     /// The due rule, written once: pending posts always; error ones while attempts are left and their retry time has
-    /// come, or when forced; not_found ones when forced; ok ones on refresh, if last hydrated before the cutoff; none
-    /// hydrated since the run started. Python-written error rows have no retry time: they are due at once.
+    /// come, or when forced; not_found ones when forced; ok ones when their scheduled refresh has come, or on a refresh
+    /// run if last hydrated before its cutoff; none hydrated since the run started, unless its scheduled refresh has
+    /// come since (a busy worker's run can last longer than the first refresh age). Python-written error rows have no
+    /// retry time: they are due at once.
     /// </summary>
     private const string DueRule = """
-        (hydration_status IN ('pending', 'error') OR (hydration_status = 'not_found' AND @Force = 1) OR (hydration_status = 'ok' AND @Refresh = 1))
+        (hydration_status IN ('pending', 'error') OR (hydration_status = 'not_found' AND @Force = 1)
+             OR (hydration_status = 'ok' AND (@Refresh = 1 OR next_refresh_at <= to_ts(@Now))))
           AND (hydration_status <> 'error' OR @Force = 1
              OR (attempts < @MaxAttempts AND (next_attempt_at IS NULL OR next_attempt_at <= to_ts(@Now))))
-          AND (hydration_status <> 'ok' OR @RefreshBefore IS NULL OR last_hydrated_at IS NULL OR last_hydrated_at < to_ts(@RefreshBefore))
-          AND (hydration_status = 'pending' OR last_hydrated_at IS NULL OR last_hydrated_at < to_ts(@RunStartedAt))
+          AND (hydration_status <> 'ok' OR next_refresh_at <= to_ts(@Now)
+             OR @RefreshBefore IS NULL OR last_hydrated_at IS NULL OR last_hydrated_at < to_ts(@RefreshBefore))
+          AND (hydration_status = 'pending' OR last_hydrated_at IS NULL OR last_hydrated_at < to_ts(@RunStartedAt)
+             OR (hydration_status = 'ok' AND next_refresh_at <= to_ts(@Now)))
         """;
 
     // Due and held by no process.
@@ -68,6 +73,16 @@ public sealed class HydrationRepository(IDbConnectionFactory connections, IOptio
     // One status at a time, so that the (hydration_status, post_uri) index serves the page in order.
     private const string SelectWorkPage =
         "SELECT post_uri FROM posts WHERE hydration_status = @Status AND post_uri > @AfterUri AND " + DueFilter + " ORDER BY post_uri LIMIT @Limit";
+
+    // Scheduled refreshes, most overdue first (the partial index on next_refresh_at serves it).
+    private const string SelectRefreshPage =
+        "SELECT post_uri FROM posts WHERE next_refresh_at <= to_ts(@Now) AND hydration_status = 'ok' AND " + DueFilter +
+        " ORDER BY next_refresh_at, post_uri LIMIT @Limit";
+
+    private const string CountRefreshes = """
+        SELECT count(*) AS Scheduled, coalesce(sum(CASE WHEN next_refresh_at <= to_ts(@Now) THEN 1 ELSE 0 END), 0) AS Due
+        FROM posts WHERE next_refresh_at IS NOT NULL AND hydration_status = 'ok'
+        """;
 
     private const string CountDueTemplate = "SELECT count(*) FROM posts WHERE {0} AND " + DueFilter;
 
@@ -91,7 +106,7 @@ public sealed class HydrationRepository(IDbConnectionFactory connections, IOptio
             reply_count = @ReplyCount, quote_count = @QuoteCount, last_hydrated_at = to_ts(@HydratedAt),
             hydration_status = 'ok', hydration_error = NULL, attempts = 0, next_attempt_at = NULL, metadata_source = 'appview', not_found_reason = NULL,
             deleted_at = CASE WHEN hydration_status = 'not_found' THEN NULL ELSE deleted_at END,
-            claimed_by = NULL, claimed_until = NULL
+            claimed_by = NULL, claimed_until = NULL, next_refresh_at = NULL
         WHERE post_uri = @PostUri
         """;
 
@@ -101,6 +116,7 @@ public sealed class HydrationRepository(IDbConnectionFactory connections, IOptio
     private const string MarkFailed = """
         UPDATE posts SET hydration_status = @Status, hydration_error = @Error, attempts = @Attempts,
             next_attempt_at = to_ts(@NextAttemptAt), last_hydrated_at = to_ts(@HydratedAt), not_found_reason = NULL, claimed_by = NULL, claimed_until = NULL,
+            next_refresh_at = NULL,
             deleted_at = CASE WHEN @Status = 'not_found' AND deleted_at IS NULL AND cid IS NOT NULL AND hydration_status IN ('ok', 'error')
                 THEN to_ts(@HydratedAt) ELSE deleted_at END,
             text = CASE WHEN @Status = 'not_found' AND @RedactDeletedText = 1
@@ -108,9 +124,13 @@ public sealed class HydrationRepository(IDbConnectionFactory connections, IOptio
         WHERE post_uri = @PostUri
         """;
 
-    private const string SelectEarliestRetry = """
-        SELECT ts_text(min(next_attempt_at)) FROM posts
-        WHERE hydration_status = 'error' AND attempts < @MaxAttempts AND next_attempt_at IS NOT NULL
+    private const string SelectEarliestDue = """
+        SELECT ts_text(min(due_at)) FROM (
+            SELECT min(next_attempt_at) AS due_at FROM posts
+            WHERE hydration_status = 'error' AND attempts < @MaxAttempts AND next_attempt_at IS NOT NULL
+            UNION ALL
+            SELECT min(next_refresh_at) FROM posts WHERE next_refresh_at IS NOT NULL AND hydration_status = 'ok'
+        ) due
         """;
 
     private readonly string _countDue = string.Format(CountDueTemplate, connections.Dialect.IsAnyOf("hydration_status", "@Statuses"));
@@ -125,6 +145,22 @@ public sealed class HydrationRepository(IDbConnectionFactory connections, IOptio
         var parameters = DueParameters(selection, now);
         parameters.AddDynamicParams(new { Status = status, AfterUri = afterUri, Limit = limit });
         return await connections.QueryListAsync<string>(SelectWorkPage, parameters, cancellationToken);
+    }
+
+    /// <summary>Up to <paramref name="limit"/> posts whose scheduled refresh has come and that no process holds, most overdue first.</summary>
+    public async Task<IReadOnlyList<string>> SelectRefreshesAsync(WorkSelection selection, int limit, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var parameters = DueParameters(selection, now);
+        parameters.AddDynamicParams(new { Limit = limit });
+        return await connections.QueryListAsync<string>(SelectRefreshPage, parameters, cancellationToken);
+    }
+
+    /// <summary>Posts with a refresh ahead, and of those the ones whose refresh has come (the refresh backlog).</summary>
+    public async Task<RefreshCounts> CountRefreshesAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var (scheduled, due) = await connections.QuerySingleOrDefaultAsync<(long Scheduled, long Due)>(
+            CountRefreshes, new { Now = DbTime.ToText(now) }, cancellationToken);
+        return new RefreshCounts(scheduled, due);
     }
 
     /// <summary>How many posts the selection covers now, over all its statuses.</summary>
@@ -211,10 +247,10 @@ public sealed class HydrationRepository(IDbConnectionFactory connections, IOptio
         return row;
     }
 
-    /// <summary>When the earliest failed post becomes due again, if any will.</summary>
-    public async Task<DateTimeOffset?> EarliestRetryAsync(int maxAttempts, CancellationToken cancellationToken)
+    /// <summary>When the earliest failed post's retry or ok post's scheduled refresh comes, if any will.</summary>
+    public async Task<DateTimeOffset?> EarliestDueAsync(int maxAttempts, CancellationToken cancellationToken)
     {
-        var text = await connections.QuerySingleOrDefaultAsync<string?>(SelectEarliestRetry, new { MaxAttempts = maxAttempts }, cancellationToken);
+        var text = await connections.QuerySingleOrDefaultAsync<string?>(SelectEarliestDue, new { MaxAttempts = maxAttempts }, cancellationToken);
         return DbTime.TryParse(text, out var value) ? value : null;
     }
 }

@@ -43,6 +43,9 @@ public sealed record HydrationThroughput(int Hours, string Since, long Total, IR
 public sealed record ThroughputMinute(string Minute, long Hydrated);
 
 /// <summary>The live worker.</summary>
+/// <param name="RefreshAfter">The refresh schedule: ages after first serving at which ok posts are fetched again (empty: off).</param>
+/// <param name="RefreshBacklog">Ok posts whose scheduled refresh has come and not yet been made: they wait for budget that new URIs and retries leave.</param>
+/// <param name="RefreshesScheduled">Ok posts with a refresh ahead, the backlog included.</param>
 public sealed record HydrationStats(
     bool WorkerEnabled,
     int QueueDepth,
@@ -54,7 +57,10 @@ public sealed record HydrationStats(
     long RateLimitedSeen,
     string? LastError,
     long? ActiveRunId,
-    HydrationTotals TotalsSinceStart);
+    HydrationTotals TotalsSinceStart,
+    IReadOnlyList<string> RefreshAfter,
+    long RefreshBacklog,
+    long RefreshesScheduled);
 
 /// <param name="Hydrated">Posts made ok, from the AppView or from the firehose's cache.</param>
 /// <param name="HydratedFromFirehose">Of <paramref name="Hydrated"/>, those the firehose's cache settled with no getPosts call.</param>

@@ -5,7 +5,7 @@ namespace PostService.Hydration;
 /// <summary>
 /// The background consumer. At start, and whenever the hint queue runs dry, it sweeps the database, so a URI
 /// acknowledged by ingestion is hydrated even if the process died before it was queued. Between runs it sleeps
-/// until a URI is queued, a run is requested, or a failed post's retry time comes (or, after the AppView asked for
+/// until a URI is queued, a run is requested, or a failed post's retry time or an ok post's scheduled refresh comes (or, after the AppView asked for
 /// a long pause, until the pause ends or a run is requested). On shutdown it sends no new calls but lets the calls in
 /// flight finish and records their results, within the host's shutdown timeout (the grace period).
 /// </summary>
@@ -93,10 +93,10 @@ public sealed class HydrationWorker(
             // Paused by the AppView: new URIs wait in the database; only a requested run or the pause's end wakes us.
             interval = untilResume;
         }
-        else if (await posts.EarliestRetryAsync(options.Value.MaxAttempts, stoppingToken) is { } retryAt)
+        else if (await posts.EarliestDueAsync(options.Value.MaxAttempts, stoppingToken) is { } dueAt)
         {
-            var untilRetry = retryAt - time.GetUtcNow();
-            interval = untilRetry < interval ? (untilRetry > TimeSpan.Zero ? untilRetry : TimeSpan.Zero) : interval;
+            var untilDue = dueAt - time.GetUtcNow();
+            interval = untilDue < interval ? (untilDue > TimeSpan.Zero ? untilDue : TimeSpan.Zero) : interval;
         }
         using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var queued = untilResume > TimeSpan.Zero

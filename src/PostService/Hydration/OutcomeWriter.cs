@@ -10,6 +10,7 @@ namespace PostService.Hydration;
 public sealed class OutcomeWriter(
     HydrationRepository posts,
     NotFoundExplainer explainer,
+    RefreshScheduler refreshes,
     IEnumerable<IHydratedPostsHandler> handlers,
     RetrySchedule schedule,
     HydrationMetrics metrics,
@@ -45,6 +46,7 @@ public sealed class OutcomeWriter(
             }
         }
         await posts.RecordAsync(hydrated, missing, cancellationToken);
+        await refreshes.ScheduleAsync(hydrated.ConvertAll(post => post.PostUri), fetchedAt, cancellationToken);
         // The row is settled as not_found; why (deleted, hidden, account status) is the author's PDS's to say.
         await explainer.ExplainAsync(missing.ConvertAll(post => post.PostUri), cancellationToken);
         metrics.Count(run, HydrationCount.Hydrated, hydrated.Count);

@@ -77,6 +77,43 @@ public abstract class RealNetworkAnalyticsTests(DatabaseProvider provider)
     }
 
     [RealAppViewDatabaseFact]
+    public async Task TheWorkerFetchesAPostAgainOnItsScheduleAndSeesWhatItGained()
+    {
+        var accounts = await AccountsAsync(3);
+        var (author, fans) = (accounts[0], accounts[1..]);
+        var (post, _) = await Network.CreatePostAsync(author, "a post liked after it was served");
+        // The first refresh comes 20 s after serving: time enough to add the likes after the first fetch.
+        using var service = HydratingService.Start(Network.AppViewUrl, new Dictionary<string, string?>
+        {
+            ["PostService:AppView:AttemptTimeoutSeconds"] = "15",
+            ["PostService:Hydration:RefreshAfter"] = "20s,1h",
+        }, provider: provider);
+        var client = service.CreateClient();
+        var servedAt = DateTimeOffset.UtcNow;
+        var retrieval = new RetrievalBuilder().At(DbTime.ToText(servedAt)).WithPost(post, 0);
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrieval))).EnsureSuccessStatusCode();
+        await Eventually.TrueAsync(
+            () => service.Count("SELECT count(*) FROM post_metric_snapshots") == 1, "the post is hydrated and its first snapshot recorded", HydrationTimeout);
+
+        foreach (var fan in fans)
+        {
+            await Network.LikeAsync(fan, post);
+        }
+        await Network.RepostAsync(fans[0], post);
+        await Eventually.TrueAsync(
+            () => service.Count("SELECT count(*) FROM post_metric_snapshots") == 2, "the scheduled refresh records the growth", HydrationTimeout);
+
+        var series = (await client.GetOkJsonAsync($"/posts/{Uri.EscapeDataString(post)}/metrics")).GetProperty("snapshots").EnumerateArray().ToList();
+        Assert.Equal([0, 2], series.Select(snapshot => snapshot.GetProperty("like_count").GetInt64()));
+        Assert.Equal([0, 1], series.Select(snapshot => snapshot.GetProperty("repost_count").GetInt64()));
+        Assert.True(DbTime.TryParse(series[1].GetProperty("captured_at").GetString(), out var refreshedAt));
+        Assert.True(refreshedAt >= servedAt.AddSeconds(20), $"refreshed at {refreshedAt:O}, before its first age after {servedAt:O}");
+        var stats = await client.GetOkJsonAsync("/hydration/stats");
+        Assert.Equal(0, stats.GetProperty("refresh_backlog").GetInt64());
+        Assert.Equal(1, stats.GetProperty("refreshes_scheduled").GetInt64());
+    }
+
+    [RealAppViewDatabaseFact]
     public async Task HashtagsOfRealPostsAreRecordedAndOneThatSpikesTrendsFirst()
     {
         var author = (await AccountsAsync(1))[0];

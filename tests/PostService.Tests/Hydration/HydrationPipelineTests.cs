@@ -262,6 +262,57 @@ public abstract class HydrationPipelineTests(DatabaseProvider provider) : IAsync
     }
 
     [DatabaseFact]
+    public async Task ScheduledRefreshesWaitForNewUrisThenRecordTheGrowth()
+    {
+        var old = Enumerable.Range(0, 3).Select(i => Uri($"old{i}")).ToList();
+        var fresh = Enumerable.Range(0, 60).Select(i => Uri($"new{i:D2}")).ToList();
+        var oldPosts = old.Select(uri => _appView.AddPost(uri, post => post with { LikeCount = 1 })).ToList();
+        fresh.ForEach(uri => _appView.AddPost(uri));
+        // The worker is off: each run below is one run of the engine, as the CLI's hydrate makes; one call at a time shows their order.
+        using var service = HydratingService.Start(_appView, new Dictionary<string, string?>
+        {
+            ["PostService:Hydration:Enabled"] = "false",
+            ["PostService:Hydration:MaxInFlight"] = "1",
+            ["PostService:Hydration:RefreshAfter"] = "1h,6h",
+        }, provider: provider);
+        var client = service.CreateClient();
+        var engine = service.Services.GetRequiredService<HydrationEngine>();
+        Task<HydrationRunRecord> RunAsync() => engine.RunAsync(new HydrationRun(new RunSpec(RunTrigger.Cli)), null, CancellationToken.None, CancellationToken.None);
+        // First served an hour ago, less a few seconds: their first refresh comes a few seconds after their first fetch.
+        var firstServed = DateTimeOffset.UtcNow.AddHours(-1).AddSeconds(4);
+        var oldRetrieval = new RetrievalBuilder().At(DbTime.ToText(firstServed));
+        old.ForEach(uri => oldRetrieval.WithPost(uri));
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(oldRetrieval))).EnsureSuccessStatusCode();
+        await RunAsync();
+        var scheduled = await client.GetOkJsonAsync("/hydration/stats");
+        Assert.Equal(["1h", "6h"], scheduled.GetProperty("refresh_after").EnumerateArray().Select(age => age.GetString()));
+        Assert.Equal(3, scheduled.GetProperty("refreshes_scheduled").GetInt64());
+
+        // New URIs are served while the refreshes come due, and the old posts have gained likes.
+        var newRetrieval = new RetrievalBuilder().WithId(2);
+        fresh.ForEach(uri => newRetrieval.WithPost(uri));
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(newRetrieval))).EnsureSuccessStatusCode();
+        oldPosts.ForEach(post => _appView.AddPost(post with { LikeCount = 7 }));
+        await Eventually.TrueAsync(
+            async () => (await client.GetOkJsonAsync("/hydration/stats")).GetProperty("refresh_backlog").GetInt64() == 3, "the refreshes come due",
+            TimeSpan.FromSeconds(30));
+        var callsBefore = _appView.Calls.Count;
+        await RunAsync();
+
+        var calls = _appView.Calls.Skip(callsBefore).OrderBy(call => call.StartedAt).ToList();
+        Assert.Equal([25, 25, 10, 3], calls.Select(call => call.Uris.Count));
+        Assert.All(calls.Take(3), call => Assert.All(call.Uris, uri => Assert.Contains(uri, fresh)));
+        Assert.Equal(old, calls[^1].Uris.Order(StringComparer.Ordinal));
+        var series = (await client.GetOkJsonAsync($"/posts/{System.Uri.EscapeDataString(old[0])}/metrics")).GetProperty("snapshots").EnumerateArray();
+        Assert.Equal([1, 7], series.Select(snapshot => snapshot.GetProperty("like_count").GetInt64()));
+        var after = await client.GetOkJsonAsync("/hydration/stats");
+        Assert.Equal(0, after.GetProperty("refresh_backlog").GetInt64());
+        Assert.Equal(3, after.GetProperty("refreshes_scheduled").GetInt64());
+        Assert.Equal(DbTime.ToText(firstServed.AddHours(6)),
+            service.OpenDatabase().ExecuteScalar<string>("SELECT ts_text(next_refresh_at) FROM posts WHERE post_uri = @uri", new { uri = old[0] }));
+    }
+
+    [DatabaseFact]
     public async Task PendingPostsLeftByAStoppedServiceAreHydratedAfterRestart()
     {
         _appView.AddPost(Uri("survivor"));

@@ -130,6 +130,7 @@ public sealed class LegacyMigrationTests(ITestOutputHelper output) : IDisposable
     [InlineData(10)]
     [InlineData(11)]
     [InlineData(12)]
+    [InlineData(13)]
     public async Task AMigrationKilledInAnyStepResumesToTheSameResult(int failingVersion)
     {
         var builder = LegacyDatabaseBuilder.OldLayout().WithTablesPostServiceDoesNotOwn().WithSampleData();
