@@ -31,6 +31,7 @@ static async Task<int> ServeAsync(string[] args)
     app.MapPostsEndpoints();
     app.MapTagsEndpoints();
     app.MapMetricsEndpoints();
+    app.MapTombstonesEndpoints();
     app.MapHashtagsEndpoints();
     app.MapAuthorHandlesEndpoints();
     app.MapHydrationEndpoints();

@@ -14,6 +14,7 @@ public static class AnalyticsRegistration
         services.AddSingleton<AuthorHandles>();
         services.AddSingleton<IHydratedPostsHandler>(provider => provider.GetRequiredService<AuthorHandles>());
         services.AddSingleton<VelocityQuery>();
+        services.AddSingleton<TombstoneTrendQuery>();
         services.AddSingleton<HashtagStats>();
         services.AddSingleton<TrendingQuery>();
         services.AddSingleton<HashtagPostsQuery>();

@@ -1,5 +1,8 @@
 using System.Data.Common;
 using Dapper;
+using Microsoft.Extensions.Options;
+using PostService.Identity;
+using PostService.Posts;
 using PostService.Storage;
 
 namespace PostService.Backfill;
@@ -8,7 +11,7 @@ namespace PostService.Backfill;
 /// All SQL of the repository backfill: the job table replicas share (claims are leases, as hydration's are), and the
 /// records of a finished repository, written in one transaction with its job.
 /// </summary>
-public sealed class BackfillRepository(IDbConnectionFactory connections)
+public sealed class BackfillRepository(IDbConnectionFactory connections, IOptions<PrivacyOptions> privacy)
 {
     // A finished or running job is left as it is unless a refresh is asked for; a failed one is enqueued again.
     private const string Enqueue = """
@@ -63,6 +66,18 @@ public sealed class BackfillRepository(IDbConnectionFactory connections)
         SELECT post_uri FROM posts WHERE post_uri >= @From AND post_uri < @To AND hydration_status <> 'ok'
         """;
 
+    // The DID's served posts that were seen (hydrated, from any source) and are not tombstoned yet.
+    private const string SelectSeenPosts = """
+        SELECT post_uri FROM posts WHERE post_uri >= @From AND post_uri < @To AND author_did IS NOT NULL AND deleted_at IS NULL
+        """;
+
+    // As the firehose tombstones a deleted post: the row and its metadata stay, its status too (a later fetch settles it).
+    private const string MarkDeletedFromRepo = """
+        UPDATE posts SET deleted_at = to_ts(@DeletedAt), not_found_reason = @Reason,
+            text = CASE WHEN @RedactDeletedText = 1 THEN NULL ELSE text END
+        WHERE post_uri = @PostUri AND deleted_at IS NULL
+        """;
+
     private const string MarkFromRepo = """
         UPDATE posts SET cid = @Cid, author_did = @AuthorDid, created_at = to_ts(@CreatedAt), text = @Text, langs = to_json_doc(@Langs),
             reply_parent_uri = @ReplyParentUri, reply_root_uri = @ReplyRootUri, embed_type = @EmbedType, metadata_source = 'repo'
@@ -113,11 +128,13 @@ public sealed class BackfillRepository(IDbConnectionFactory connections)
 
     /// <summary>
     /// Replaces the DID's records with <paramref name="records"/>, gives its served posts that are not yet <c>ok</c> the
-    /// metadata of their records, and completes the job: all in one transaction, so a repository is never half written.
-    /// Nothing is written unless <paramref name="claimedBy"/> still holds the job; returns 1 when it did, else 0.
+    /// metadata of their records, tombstones its served posts that were seen and are no longer in the repository
+    /// (<paramref name="postsInRepo"/>: deleted by their author), and completes the job: all in one transaction, so a
+    /// repository is never half written. Nothing is written unless <paramref name="claimedBy"/> still holds the job;
+    /// returns 1 when it did, else 0.
     /// </summary>
     public Task<int> CompleteAsync(string did, string claimedBy, string rev, long bytes, IReadOnlyList<RepoRecordRow> records,
-        IReadOnlyDictionary<string, RepoPostMetadata> posts, DateTimeOffset now, CancellationToken cancellationToken) =>
+        IReadOnlyDictionary<string, RepoPostMetadata> posts, IReadOnlySet<string> postsInRepo, DateTimeOffset now, CancellationToken cancellationToken) =>
         connections.WriteAsync(async (connection, transaction) =>
         {
             var backfilledAt = DbTime.ToText(now);
@@ -133,9 +150,15 @@ public sealed class BackfillRepository(IDbConnectionFactory connections)
             }
             await connection.ExecuteAsync(DeleteRecords, new { Did = did }, transaction);
             await InsertRecordsAsync(connection, transaction, records, now, cancellationToken);
-            var prefix = $"at://{did}/app.bsky.feed.post/";
-            var unsettled = await connection.QueryAsync<string>(SelectUnsettledPosts, new { From = prefix, To = prefix[..^1] + "0" }, transaction);
+            var prefix = $"at://{did}/{RepoRecordClassifier.PostCollection}/";
+            var range = new { From = prefix, To = prefix[..^1] + "0" };
+            var unsettled = await connection.QueryAsync<string>(SelectUnsettledPosts, range, transaction);
             await connection.ExecuteAsync(MarkFromRepo, unsettled.Where(posts.ContainsKey).Select(uri => posts[uri]), transaction);
+            var seen = await connection.QueryAsync<string>(SelectSeenPosts, range, transaction);
+            await connection.ExecuteAsync(MarkDeletedFromRepo, seen.Where(uri => !postsInRepo.Contains(uri)).Select(uri => new
+            {
+                PostUri = uri, DeletedAt = backfilledAt, Reason = NotFoundReason.Deleted, RedactDeletedText = privacy.Value.RedactDeletedText ? 1 : 0,
+            }), transaction);
             return claimed;
         }, cancellationToken);
 

@@ -96,6 +96,8 @@ public sealed class RepoBackfiller(
         }
         var records = new List<RepoRecordRow>();
         var posts = new Dictionary<string, RepoPostMetadata>(StringComparer.Ordinal);
+        // Every post the repository holds, inside the window or not: a served post missing from it was deleted.
+        var postsInRepo = new HashSet<string>(StringComparer.Ordinal);
         string rev;
         try
         {
@@ -107,6 +109,10 @@ public sealed class RepoBackfiller(
             rev = repo.Commit.Rev;
             foreach (var record in repo.ReadRecords())
             {
+                if (record.Collection == RepoRecordClassifier.PostCollection)
+                {
+                    postsInRepo.Add($"at://{did}/{record.Collection}/{record.RecordKey}");
+                }
                 if (RepoRecordClassifier.Classify(did, record.Collection, record.RecordKey, record.Cid.ToString(), record.Value) is not { } row
                     || !job.Keeps(row))
                 {
@@ -123,7 +129,7 @@ public sealed class RepoBackfiller(
         {
             return $"malformed repository: {exception.Message}";
         }
-        await jobs.CompleteAsync(did, _replicaId, rev, download.Bytes, records, posts, time.GetUtcNow(), cancellationToken);
+        await jobs.CompleteAsync(did, _replicaId, rev, download.Bytes, records, posts, postsInRepo, time.GetUtcNow(), cancellationToken);
         progress.AddDone(records.Count, download.Bytes);
         logger.LogInformation("Backfilled {Did}: {Records} records (rev {Rev}, {Bytes} bytes)", did, records.Count, rev, download.Bytes);
         return null;

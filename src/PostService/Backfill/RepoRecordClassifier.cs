@@ -34,7 +34,7 @@ public sealed record RepoPostMetadata(
 /// </summary>
 public static class RepoRecordClassifier
 {
-    private const string PostCollection = "app.bsky.feed.post";
+    public const string PostCollection = "app.bsky.feed.post";
 
     public static RepoRecordRow? Classify(string did, string collection, string rkey, string cid, JsonNode value)
     {

@@ -75,6 +75,15 @@ public abstract class TombstoneTests(DatabaseProvider provider)
         Assert.Contains("deleted_at", header);
         Assert.Contains("hydrated, then deleted", row);
         Assert.Contains(tombstone.DeletedAt![..16], row);
+
+        // Counted on the day it was found gone, under its reason.
+        var trend = await client.GetOkJsonAsync("/posts/tombstones?days=7");
+        var today = Assert.Single(trend.GetProperty("per_day").EnumerateArray());
+        Assert.Equal(tombstone.DeletedAt[..10], today.GetProperty("day").GetString());
+        Assert.Equal(1, today.GetProperty("tombstoned").GetInt64());
+        Assert.Equal(1, today.GetProperty("tombstoned_by_reason").GetProperty("deleted").GetInt64());
+        Assert.Equal(1, today.GetProperty("not_found_by_reason").GetProperty("deleted").GetInt64());
+        Assert.Equal(1, trend.GetProperty("tombstoned").GetInt64());
     }
 
     [RealNetworkDatabaseFact]

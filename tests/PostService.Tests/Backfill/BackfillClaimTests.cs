@@ -35,13 +35,13 @@ public abstract class BackfillClaimTests(DatabaseProvider provider) : IDisposabl
         var holder = $"replica-{Array.IndexOf(claims, died)}";
         foreach (var did in claims.OfType<string>().Where(did => did != died))
         {
-            await Jobs.CompleteAsync(did, $"replica-{Array.IndexOf(claims, did)}", "rev1", 10, [], new Dictionary<string, RepoPostMetadata>(), Now, CancellationToken.None);
+            await Jobs.CompleteAsync(did, $"replica-{Array.IndexOf(claims, did)}", "rev1", 10, [], new Dictionary<string, RepoPostMetadata>(), new HashSet<string>(), Now, CancellationToken.None);
         }
         Assert.Null(await ClaimAsync("late", Now.AddMinutes(1)));
         Assert.Equal(died, await ClaimAsync("late", Now.AddMinutes(3)));
         // The dead replica's late completion writes nothing: its records are not taken for the job's.
         var stale = new RepoRecordRow($"at://{died}/app.bsky.feed.like/3k", died, "app.bsky.feed.like", "3k", "bafy", "like", null, "at://x", null, "{}");
-        Assert.Equal(0, await Jobs.CompleteAsync(died, holder, "stale", 10, [stale], new Dictionary<string, RepoPostMetadata>(), Now.AddMinutes(3), CancellationToken.None));
+        Assert.Equal(0, await Jobs.CompleteAsync(died, holder, "stale", 10, [stale], new Dictionary<string, RepoPostMetadata>(), new HashSet<string>(), Now.AddMinutes(3), CancellationToken.None));
         Assert.Equal(0, _service.Count("SELECT count(*) FROM repo_records"));
         Assert.Equal(BackfillStatus.InProgress, (await Jobs.GetAsync(died, CancellationToken.None))!.Status);
 

@@ -96,6 +96,45 @@ public abstract class RepoBackfillTests(DatabaseProvider provider)
         Assert.False(string.IsNullOrEmpty(finished.GetProperty("rev").GetString()));
     }
 
+    [RealNetworkDatabaseFact]
+    public async Task AServedPostItsAuthorDeletedIsTombstonedByTheBackfillOfTheirRepository()
+    {
+        var network = Network;
+        var author = await network.CreateAccountAsync("bfd");
+        var (deleted, _) = await network.CreatePostAsync(author.Did, "served, hydrated, then deleted");
+        var (kept, _) = await network.CreatePostAsync(author.Did, "served and still there");
+        var (neverFetched, _) = await network.CreatePostAsync(author.Did, "served, deleted before any fetch");
+        using var service = HydratingService.Start(network.AppViewUrl, new Dictionary<string, string?>
+        {
+            ["PostService:AppView:AttemptTimeoutSeconds"] = "15",
+            ["PostService:Identity:PlcUrl"] = network.PlcUrl,
+        }, provider: provider);
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(RetrievalBuilder.Serving([deleted, kept])))).EnsureSuccessStatusCode();
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE hydration_status = 'ok'") == 2, "the posts are hydrated", Timeout);
+        await network.DeletePostAsync(neverFetched);
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithId(2).WithPost(neverFetched, 0)))).EnsureSuccessStatusCode();
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE hydration_status = 'not_found'") == 1, "the third is found missing", Timeout);
+        // Deleted after its fetch and not fetched again: only the repository tells.
+        await network.DeletePostAsync(deleted);
+        var client = service.CreateClient();
+
+        (await client.PostAsJsonAsync("/backfill/repos", new { dids = new[] { author.Did } })).EnsureSuccessStatusCode();
+        await Eventually.TrueAsync(() => JobStatus(client, author.Did) == "complete", "the backfill completes", Timeout);
+
+        var tombstone = await client.GetOkJsonAsync("/posts/" + Uri.EscapeDataString(deleted));
+        Assert.Equal("ok", tombstone.GetProperty("hydration_status").GetString());
+        Assert.Equal("served, hydrated, then deleted", tombstone.GetProperty("text").GetString());
+        Assert.Equal("deleted", tombstone.GetProperty("not_found_reason").GetString());
+        Assert.False(string.IsNullOrEmpty(tombstone.GetProperty("deleted_at").GetString()));
+        var live = await client.GetOkJsonAsync("/posts/" + Uri.EscapeDataString(kept));
+        Assert.Equal(JsonValueKind.Null, live.GetProperty("deleted_at").ValueKind);
+        // Never seen, so nothing to keep: no tombstone, the not_found row stays as it was.
+        var missing = await client.GetOkJsonAsync("/posts/" + Uri.EscapeDataString(neverFetched));
+        Assert.Equal(JsonValueKind.Null, missing.GetProperty("deleted_at").ValueKind);
+        var withoutDeleted = await client.GetOkJsonAsync("/posts?include_deleted=false");
+        Assert.DoesNotContain(deleted, withoutDeleted.GetProperty("items").EnumerateArray().Select(item => item.GetProperty("post_uri").GetString()));
+    }
+
     private static string? JobStatus(HttpClient client, string did)
     {
         using var response = client.GetAsync("/backfill/repos/" + did).GetAwaiter().GetResult();

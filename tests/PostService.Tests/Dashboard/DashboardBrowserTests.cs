@@ -96,9 +96,10 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     }
 
     [ChromiumFact]
-    public async Task TheAnalyticsCardsShowTrendingHashtagsAndTheFastestGainingPostsAsTheirEndpointsDo()
+    public async Task TheAnalyticsCardsShowTrendingHashtagsTheFastestGainingPostsAndTombstonesAsTheirEndpointsDo()
     {
         _appView.AddPost(Uri("quake"), post => post with { RecordTags = ["earthquake"], LikeCount = 1 });
+        _appView.AddPost(Uri("gone"));
         _appView.AddPost(Uri("rain"), post => post with { RecordTags = ["weather"], LikeCount = 1 });
         using var service = new PostServiceFactory(HydratingService.Settings(_appView, new Dictionary<string, string?>
         {
@@ -108,15 +109,18 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         var client = service.CreateClient();
         var now = DbTime.ToText(DateTimeOffset.UtcNow.AddMinutes(-1));
         var retrievals = Enumerable.Range(0, 5).Select(_ => new RetrievalBuilder().At(now).WithPost(Uri("quake"), 0))
-            .Append(new RetrievalBuilder().At(now).WithPost(Uri("rain"), 0)).ToArray();
+            .Append(new RetrievalBuilder().At(now).WithPost(Uri("rain"), 0)).Append(new RetrievalBuilder().At(now).WithPost(Uri("gone"), 0)).ToArray();
         (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(retrievals), client)).EnsureSuccessStatusCode();
-        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM post_metric_snapshots") == 2, "the posts are hydrated");
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM post_metric_snapshots") == 3, "the posts are hydrated");
+        // Left out at the refresh: tombstoned, with no reason yet (the fake's authors have no PDS to ask).
+        _appView.RemovePost(Uri("gone"));
         _appView.AddPost(Uri("quake"), post => post with { RecordTags = ["earthquake"], LikeCount = 40 });
         _appView.AddPost(Uri("rain"), post => post with { RecordTags = ["weather"], LikeCount = 3 });
         await (await client.PostAsync("/hydrate?refresh=true&wait=true", null)).AssertOkJsonAsync();
         await Eventually.TrueAsync(() => service.Count("SELECT coalesce(sum(times_served), 0) FROM hashtag_hourly_stats") == 6, "the hashtag statistics are current");
         var trending = await client.GetOkJsonAsync("/hashtags/trending?hours=4&baseline_hours=24&limit=10");
         var velocity = await client.GetOkJsonAsync("/posts/velocity?hours=1&metric=likes&limit=10");
+        var tombstones = await client.GetOkJsonAsync("/posts/tombstones?days=30");
 
         await using var chromium = await HeadlessChromium.LaunchAsync();
         var (page, requests, problems) = await OpenDashboardAsync(chromium, baseUrl, new() { Width = 1280, Height = 900 });
@@ -133,6 +137,14 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         await Expect(fastest.Locator("td.gained")).ToHaveTextAsync(Count(39));
         await Expect(page.Locator("#velocity-table tbody tr")).ToHaveCountAsync(2);
         await Expect(page.Locator("#velocity-text")).ToContainTextAsync("2 posts gained likes in the last hour; the most: 39.");
+        var day = Assert.Single(tombstones.GetProperty("per_day").EnumerateArray());
+        Assert.Equal(1, day.GetProperty("tombstoned_by_reason").GetProperty("unexplained").GetInt64());
+        var dayRow = page.Locator("#tombstones-table tbody tr").First;
+        await Expect(dayRow).ToHaveAttributeAsync("data-day", day.GetProperty("day").GetString()!);
+        await Expect(dayRow).ToHaveTextAsync(day.GetProperty("day").GetString()! + "1unexplained 11unexplained 1");
+        await Expect(page.Locator("#tombstones-table tbody tr")).ToHaveCountAsync(1);
+        await Expect(page.Locator("#tombstones-text")).ToContainTextAsync("Tombstoned in the last 30 days: 1 served posts (unexplained 1). Not found at their latest fetch in that time: 1.");
+        await Expect(page.GetByRole(AriaRole.Img, new() { NameRegex = new("^Bar chart of posts tombstoned per UTC day by reason") })).ToHaveCountAsync(1);
         await SaveScreenshotAsync(page, "dashboard-analytics.png", forDocs: false);
 
         Assert.Empty(problems);
@@ -259,13 +271,14 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
     private static async Task AssertEveryChartHasATextAlternativeAsync(IPage page)
     {
         var charts = page.Locator(".chart svg");
-        Assert.Equal(5, await charts.CountAsync());
+        Assert.Equal(6, await charts.CountAsync());
         foreach (var chart in await charts.AllAsync())
         {
             Assert.Equal("img", await chart.GetAttributeAsync("role"));
             Assert.False(string.IsNullOrWhiteSpace(await chart.GetAttributeAsync("aria-label")));
         }
         await Expect(page.GetByRole(AriaRole.Img, new() { NameRegex = new("^Posts by status") })).ToHaveCountAsync(1);
+        await Expect(page.GetByRole(AriaRole.Img, new() { NameRegex = new("^Bar chart of posts tombstoned per UTC day by reason") })).ToHaveCountAsync(1);
         Assert.Equal(30, await page.Locator("#trend-table tbody tr").CountAsync());
         // Six hours that end with the current minute touch six or seven clock hours.
         Assert.InRange(await page.Locator("#throughput-table tbody tr").CountAsync(), 6, 7);
