@@ -17,8 +17,8 @@ public sealed class MetricSnapshot
     /// <summary><c>appview</c> (getPosts), <c>firehose</c> or <c>repo</c>.</summary>
     public required string Source { get; init; }
 
-    /// <summary>The values of <see cref="Source"/> (only <c>appview</c> is written today; the others are reserved for those sources).</summary>
-    public static readonly IReadOnlyList<string> Sources = ["appview", "firehose", "repo"];
+    /// <summary>The values of <see cref="Source"/> (<c>repo</c> is reserved: a repository record carries no counts).</summary>
+    public static readonly IReadOnlyList<string> Sources = [HydratedPost.FromAppView, HydratedPost.FromFirehose, "repo"];
 }
 
 /// <summary>
@@ -29,7 +29,7 @@ public sealed class MetricSnapshots(IDbConnectionFactory connections) : IHydrate
 {
     private const string InsertIfChanged = """
         INSERT INTO post_metric_snapshots (post_uri, captured_at, like_count, repost_count, reply_count, quote_count, source)
-        SELECT @PostUri, to_ts(@CapturedAt), @LikeCount, @RepostCount, @ReplyCount, @QuoteCount, 'appview'
+        SELECT @PostUri, to_ts(@CapturedAt), @LikeCount, @RepostCount, @ReplyCount, @QuoteCount, @Source
         WHERE NOT EXISTS (
             SELECT 1 FROM (
                 SELECT like_count, repost_count, reply_count, quote_count FROM post_metric_snapshots
@@ -57,6 +57,7 @@ public sealed class MetricSnapshots(IDbConnectionFactory connections) : IHydrate
             post.RepostCount,
             post.ReplyCount,
             post.QuoteCount,
+            post.Source,
         }).ToList();
         return connections.WriteAsync((connection, transaction) => connection.ExecuteAsync(InsertIfChanged, rows, transaction), cancellationToken);
     }

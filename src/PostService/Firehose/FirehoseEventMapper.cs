@@ -17,7 +17,6 @@ public static class FirehoseEventMapper
     private const string RepostCollection = "app.bsky.feed.repost";
     private const string FollowCollection = "app.bsky.graph.follow";
     private const string BlockCollection = "app.bsky.graph.block";
-    private const string TagFeature = "app.bsky.richtext.facet#tag";
 
     /// <summary>The event of a sequenced message; null for <c>#info</c>, errors and unknown types, which have no <c>seq</c>.</summary>
     public static FirehoseEvent? Map(FirehoseMessage message) => message switch
@@ -80,7 +79,8 @@ public static class FirehoseEventMapper
         var embedType = StringAt(record, "embed", "$type");
         // A quote is app.bsky.embed.record, or the record half of app.bsky.embed.recordWithMedia.
         var quoted = StringAt(record, "embed", "record", "uri") ?? StringAt(record, "embed", "record", "record", "uri");
-        var hashtags = Hashtags(record);
+        // Normalised as the AppView path normalises them, so both sources index a post alike.
+        var hashtags = Hashtag.FromRecord(JsonSerializer.SerializeToElement(record));
         changes.Add(new PostCreated(uri, did, cid, NormalizedTime(StringAt(record, "createdAt")), StringAt(record, "text"),
             record["langs"] is JsonArray langs ? langs.ToJsonString() : null,
             parent, StringAt(record, "reply", "root", "uri"),
@@ -95,30 +95,6 @@ public static class FirehoseEventMapper
         {
             changes.Add(new EngagementCreated(EngagementKind.Quote, quoted));
         }
-    }
-
-    private static List<string> Hashtags(JsonObject record)
-    {
-        var tags = new List<string>();
-        if (record["facets"] is not JsonArray facets)
-        {
-            return tags;
-        }
-        foreach (var facet in facets)
-        {
-            if (facet?["features"] is not JsonArray features)
-            {
-                continue;
-            }
-            foreach (var feature in features)
-            {
-                if (feature is JsonObject tagFeature && StringAt(tagFeature, "$type") == TagFeature && StringAt(tagFeature, "tag") is { } tag)
-                {
-                    tags.Add(tag);
-                }
-            }
-        }
-        return tags;
     }
 
     private static string? StringAt(JsonNode? node, params string[] path)

@@ -1,5 +1,8 @@
+using System.Text.Json;
 using Dapper;
+using PostService.Atproto;
 using PostService.Storage;
+using PostService.Upstream.AppView;
 
 namespace PostService.Firehose;
 
@@ -29,11 +32,33 @@ public sealed class FirehoseHydrator(IDbConnectionFactory connections, FirehoseH
         SELECT fp.uri, fp.did, h.handle FROM firehose_posts fp LEFT JOIN firehose_handles h ON h.did = fp.did WHERE {0}
         """;
 
+    // What the settled posts now hold, for the work that follows a fetch (snapshots, hashtags, rule tags, handles).
+    private const string SelectSettledTemplate = """
+        SELECT p.post_uri AS Uri, p.cid AS Cid, p.author_did AS AuthorDid, p.author_handle AS AuthorHandle, ts_text(p.indexed_at) AS IndexedAt,
+            ts_text(p.created_at) AS CreatedAt, p.text AS Text, CAST(p.langs AS TEXT) AS Langs, p.reply_parent_uri AS ReplyParentUri,
+            p.reply_root_uri AS ReplyRootUri, p.embed_type AS EmbedType, p.like_count AS LikeCount, p.repost_count AS RepostCount,
+            p.reply_count AS ReplyCount, p.quote_count AS QuoteCount, CAST(fp.hashtags AS TEXT) AS Hashtags
+        FROM posts p JOIN firehose_posts fp ON fp.uri = p.post_uri
+        WHERE {0}
+        """;
+
     private readonly string _selectCached = string.Format(SelectCachedTemplate, connections.Dialect.IsAnyOf("fp.uri", "@Uris"));
     private readonly string _hydrateFromCache = string.Format(HydrateFromCacheTemplate, connections.Dialect.IsAnyOf("posts.post_uri", "@Uris"));
+    private readonly string _selectSettled = string.Format(SelectSettledTemplate, connections.Dialect.IsAnyOf("p.post_uri", "@Uris"));
 
-    /// <summary>Settles those of <paramref name="uris"/> the cache holds; returns the URIs it settled.</summary>
-    public async Task<IReadOnlyList<string>> TryHydrateAsync(IReadOnlyList<string> uris, CancellationToken cancellationToken)
+    /// <summary>Settles those of <paramref name="uris"/> the cache holds; returns the posts it settled, as they now stand.</summary>
+    public async Task<IReadOnlyList<HydratedPost>> TryHydrateAsync(IReadOnlyList<string> uris, CancellationToken cancellationToken)
+    {
+        var settled = await SettleAsync(uris, cancellationToken);
+        if (settled.Count == 0)
+        {
+            return [];
+        }
+        var rows = await connections.QueryListAsync<SettledPost>(_selectSettled, new { Uris = connections.Dialect.List(settled) }, cancellationToken);
+        return rows.Select(row => row.ToHydratedPost()).ToList();
+    }
+
+    private async Task<IReadOnlyList<string>> SettleAsync(IReadOnlyList<string> uris, CancellationToken cancellationToken)
     {
         if (uris.Count == 0)
         {
@@ -51,5 +76,32 @@ public sealed class FirehoseHydrator(IDbConnectionFactory connections, FirehoseH
         return await connections.WriteAsync(async (connection, transaction) =>
             (IReadOnlyList<string>)(await connection.QueryAsync<string>(
                 new CommandDefinition(_hydrateFromCache, parameters, transaction, cancellationToken: cancellationToken))).AsList(), cancellationToken);
+    }
+
+    private sealed class SettledPost
+    {
+        public required string Uri { get; init; }
+        public required string Cid { get; init; }
+        public required string AuthorDid { get; init; }
+        public required string AuthorHandle { get; init; }
+        public required string IndexedAt { get; init; }
+        public string? CreatedAt { get; init; }
+        public string? Text { get; init; }
+        public string? Langs { get; init; }
+        public string? ReplyParentUri { get; init; }
+        public string? ReplyRootUri { get; init; }
+        public string? EmbedType { get; init; }
+        public long? LikeCount { get; init; }
+        public long? RepostCount { get; init; }
+        public long? ReplyCount { get; init; }
+        public long? QuoteCount { get; init; }
+        public string? Hashtags { get; init; }
+
+        public HydratedPost ToHydratedPost() => new(Uri, Cid, AuthorDid, AuthorHandle, IndexedAt, CreatedAt, Text, ListOf(Langs), ReplyParentUri,
+            ReplyRootUri, EmbedType, LikeCount, RepostCount, ReplyCount, QuoteCount,
+            // Normalised again: rows cached by an earlier version kept the facets' tags as written.
+            ListOf(Hashtags)?.Select(Hashtag.Normalize).OfType<string>().Distinct(StringComparer.Ordinal).ToList(), Source: HydratedPost.FromFirehose);
+
+        private static IReadOnlyList<string>? ListOf(string? json) => json is null ? null : JsonSerializer.Deserialize<List<string>>(json);
     }
 }

@@ -12,7 +12,6 @@ public sealed class BatchHydrator(
     IServiceScopeFactory scopes,
     HandleUriResolver handles,
     FirehoseHydrator firehose,
-    RefreshScheduler refreshes,
     OutcomeWriter outcomes,
     OutageDetector outage,
     AppViewPause pause,
@@ -34,10 +33,8 @@ public sealed class BatchHydrator(
             // Posts the firehose brought settle from its cache; only the rest cost a getPosts call.
             var byDid = uris.Except(byHandle).ToList();
             var fromFirehose = await firehose.TryHydrateAsync(byDid, cancellationToken);
-            await refreshes.ScheduleAsync(fromFirehose, time.GetUtcNow(), cancellationToken);
-            metrics.Count(run, HydrationCount.Hydrated, fromFirehose.Count);
-            metrics.Count(run, HydrationCount.HydratedFromFirehose, fromFirehose.Count);
-            var fetched = byDid.Except(fromFirehose).Concat(resolved.DidForms.Keys).ToList();
+            await outcomes.RecordFromFirehoseAsync(run, fromFirehose, cancellationToken);
+            var fetched = byDid.Except(fromFirehose.Select(post => post.Uri)).Concat(resolved.DidForms.Keys).ToList();
             if (fetched.Count > 0)
             {
                 // Resolved for this batch only: the typed client's HTTP handler is rotated by the factory, not held for life.

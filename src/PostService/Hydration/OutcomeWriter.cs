@@ -55,6 +55,20 @@ public sealed class OutcomeWriter(
         await HandleHydratedAsync(found.Values.ToList(), fetchedAt, cancellationToken);
     }
 
+    /// <summary>Counts the posts the firehose's cache settled (already written) and does what follows any fetch.</summary>
+    public async Task RecordFromFirehoseAsync(HydrationRun run, IReadOnlyList<HydratedPost> settled, CancellationToken cancellationToken)
+    {
+        if (settled.Count == 0)
+        {
+            return;
+        }
+        var fetchedAt = time.GetUtcNow();
+        await refreshes.ScheduleAsync(settled.Select(post => post.Uri).ToList(), fetchedAt, cancellationToken);
+        metrics.Count(run, HydrationCount.Hydrated, settled.Count);
+        metrics.Count(run, HydrationCount.HydratedFromFirehose, settled.Count);
+        await HandleHydratedAsync(settled, fetchedAt, cancellationToken);
+    }
+
     private async Task HandleHydratedAsync(IReadOnlyList<HydratedPost> hydrated, DateTimeOffset fetchedAt, CancellationToken cancellationToken)
     {
         if (hydrated.Count == 0)

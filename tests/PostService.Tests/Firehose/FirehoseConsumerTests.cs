@@ -183,7 +183,11 @@ public abstract class FirehoseConsumerTests(DatabaseProvider provider) : IAsyncL
             db.Execute("INSERT INTO firehose_handles (did, handle, updated_at) VALUES (@did, 'alice.test', to_ts('2026-01-01T00:00:00.000Z'))", new { did = RecordedFrames.Alice });
         }
 
-        Assert.Equal([RecordedFrames.AlicePost], await hydrator.TryHydrateAsync([RecordedFrames.AlicePost, RecordedFrames.BobPost], CancellationToken.None));
+        var settled = Assert.Single(await hydrator.TryHydrateAsync([RecordedFrames.AlicePost, RecordedFrames.BobPost], CancellationToken.None));
+        Assert.Equal(RecordedFrames.AlicePost, settled.Uri);
+        // What follows a fetch (snapshots, hashtags, rule tags) gets the cached record as the AppView's would be given.
+        Assert.Equal(("firehose", "alice.test"), (settled.Source, settled.AuthorHandle));
+        Assert.Equal(["atproto", "dotnet"], settled.Hashtags!);
         using var check = _database.Open();
         var post = check.QuerySingle<(string Status, string Source, string Handle, string Text, string Cid)>(
             "SELECT hydration_status, metadata_source, author_handle, text, cid FROM posts WHERE post_uri = @uri", new { uri = RecordedFrames.AlicePost });

@@ -55,12 +55,14 @@ public abstract class RealFirehoseTests(DatabaseProvider provider)
         using var client = service.CreateClient();
         await ConnectedAsync(client);
         var account = await NewAccountAsync();
-        var texts = new[] { "firehose one", "firehose two with #tags", "firehose três" };
-        var created = new List<(string Uri, string Cid)>();
-        foreach (var text in texts)
+        // The second carries a #tag facet (the control API appends " #Tags" to its text).
+        var texts = new[] { "firehose one", "firehose two with #Tags", "firehose três" };
+        var created = new List<(string Uri, string Cid)>
         {
-            created.Add(await Network.CreatePostAsync(Name(account), text));
-        }
+            await Network.CreatePostAsync(Name(account), texts[0]),
+            await Network.CreateRecordAsync("/post", new { by = Name(account), text = "firehose two with", tags = new[] { "Tags" } }),
+            await Network.CreatePostAsync(Name(account), texts[2]),
+        };
 
         await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM firehose_posts WHERE did = @did", new { did = account.Did }) == 3,
             "the three posts are in the cache", Timeout);
@@ -87,6 +89,11 @@ public abstract class RealFirehoseTests(DatabaseProvider provider)
         Assert.DoesNotContain(appView.Calls, call => call.Uris.Intersect(created.Select(post => post.Uri)).Any());
         var stats = await client.GetFromJsonAsync<JsonElement>("/hydration/stats");
         Assert.Equal(3, stats.GetProperty("totals_since_start").GetProperty("hydrated_from_firehose").GetInt64());
+        // What follows any fetch follows this one: a first snapshot, from the firehose, and the post's hashtags.
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM post_metric_snapshots s JOIN posts p ON p.post_uri = s.post_uri " +
+            "WHERE p.author_did = @did AND s.source = 'firehose'", new { did = account.Did }) == 3, "each settled post has a firehose snapshot", Timeout);
+        var tagged = await client.GetFromJsonAsync<JsonElement>("/hashtags/tags/posts");
+        Assert.Equal([created[1].Uri], tagged.GetProperty("items").EnumerateArray().Select(post => post.GetProperty("post_uri").GetString()));
 
         await Network.DeletePostAsync(created[0].Uri);
         await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE post_uri = @uri AND deleted_at IS NOT NULL AND not_found_reason = 'deleted' AND text = @text",

@@ -6,6 +6,7 @@ namespace PostService.Upstream.AppView;
 /// <param name="EmbedType">The view's <c>$type</c>, e.g. <c>app.bsky.embed.images#view</c>.</param>
 /// <param name="Hashtags">The record's <c>#tag</c> facets and <c>tags</c>, normalised (<see cref="Atproto.Hashtag"/>); null when it has none.</param>
 /// <param name="Media">What the post embeds (<see cref="Atproto.PostMedia"/>); null when nothing.</param>
+/// <param name="Source">Where the values came from: <c>appview</c> (getPosts) or <c>firehose</c> (its cache, no call).</param>
 public sealed record HydratedPost(
     string Uri,
     string Cid,
@@ -23,4 +24,9 @@ public sealed record HydratedPost(
     long? ReplyCount,
     long? QuoteCount,
     IReadOnlyList<string>? Hashtags = null,
-    IReadOnlyList<Atproto.MediaItem>? Media = null);
+    IReadOnlyList<Atproto.MediaItem>? Media = null,
+    string Source = HydratedPost.FromAppView)
+{
+    public const string FromAppView = "appview";
+    public const string FromFirehose = "firehose";
+}
