@@ -124,7 +124,7 @@ public static class PostServiceRegistration
         if (configuration.GetSection(HydrationOptions.Section).GetValue(nameof(HydrationOptions.Enabled), true))
         {
             services.AddHostedService<HydrationWorker>();
-            services.AddNotFoundRetryWorker();
+            services.AddNotFoundExplanationWorker();
         }
         return services;
     }

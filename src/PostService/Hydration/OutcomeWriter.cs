@@ -9,7 +9,7 @@ namespace PostService.Hydration;
 /// <summary>Writes what a call found out about its posts, and counts it.</summary>
 public sealed class OutcomeWriter(
     HydrationRepository posts,
-    NotFoundExplainer explainer,
+    NotFoundQueue notFound,
     RefreshScheduler refreshes,
     IEnumerable<IHydratedPostsHandler> handlers,
     RetrySchedule schedule,
@@ -47,8 +47,9 @@ public sealed class OutcomeWriter(
         }
         await posts.RecordAsync(hydrated, missing, cancellationToken);
         await refreshes.ScheduleAsync(hydrated.ConvertAll(post => post.PostUri), fetchedAt, cancellationToken);
-        // The row is settled as not_found; why (deleted, hidden, account status) is the author's PDS's to say.
-        await explainer.ExplainAsync(missing.ConvertAll(post => post.PostUri), cancellationToken);
+        // The row is settled as not_found; why (deleted, hidden, account status) is the author's PDS's to say, asked
+        // in the background so that a slow PDS does not hold this call's slot.
+        notFound.Enqueue(missing.Select(post => post.PostUri));
         metrics.Count(run, HydrationCount.Hydrated, hydrated.Count);
         metrics.Count(run, HydrationCount.NotFound, missing.Count);
         // After the counts, so that the totals move with the rows.

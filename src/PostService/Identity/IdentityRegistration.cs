@@ -30,14 +30,15 @@ public static class IdentityRegistration
         services.AddSingleton<IdentityResolver>();
         services.AddSingleton<IdentityRepository>();
         services.AddSingleton<NotFoundExplainer>();
+        services.AddSingleton<NotFoundQueue>();
         services.AddSingleton<HandleUriResolver>();
         return services;
     }
 
-    /// <summary>The background retry of <c>unknown</c> reasons, where the service hydrates.</summary>
-    public static IServiceCollection AddNotFoundRetryWorker(this IServiceCollection services)
+    /// <summary>The background explanation of not-found posts and retry of <c>unknown</c> reasons, where the service hydrates.</summary>
+    public static IServiceCollection AddNotFoundExplanationWorker(this IServiceCollection services)
     {
-        services.AddHostedService<NotFoundRetryWorker>();
+        services.AddHostedService<NotFoundExplanationWorker>();
         return services;
     }
 

@@ -24,8 +24,11 @@ public abstract class HydrationPipelineTests(DatabaseProvider provider) : IAsync
 
     private static string Uri(string rkey, string did = "did:plc:author1") => RetrievalBuilder.PostUri(rkey, did);
 
-    private static string Status(PostServiceFactory service, string uri) =>
-        service.OpenDatabase().ExecuteScalar<string>("SELECT hydration_status FROM posts WHERE post_uri = @uri", new { uri }) ?? "(none)";
+    private static string Status(PostServiceFactory service, string uri)
+    {
+        using var db = service.OpenDatabase();
+        return db.ExecuteScalar<string>("SELECT hydration_status FROM posts WHERE post_uri = @uri", new { uri }) ?? "(none)";
+    }
 
     private static Task AllSettledAsync(PostServiceFactory service, int expected) =>
         Eventually.TrueAsync(
@@ -308,8 +311,41 @@ public abstract class HydrationPipelineTests(DatabaseProvider provider) : IAsync
         var after = await client.GetOkJsonAsync("/hydration/stats");
         Assert.Equal(0, after.GetProperty("refresh_backlog").GetInt64());
         Assert.Equal(3, after.GetProperty("refreshes_scheduled").GetInt64());
-        Assert.Equal(DbTime.ToText(firstServed.AddHours(6)),
-            service.OpenDatabase().ExecuteScalar<string>("SELECT ts_text(next_refresh_at) FROM posts WHERE post_uri = @uri", new { uri = old[0] }));
+        using var db = service.OpenDatabase();
+        Assert.Equal(DbTime.ToText(firstServed.AddHours(6)), db.ExecuteScalar<string>("SELECT ts_text(next_refresh_at) FROM posts WHERE post_uri = @uri", new { uri = old[0] }));
+    }
+
+    [DatabaseFact]
+    public async Task AnIdentityDirectorySlowToExplainAMissingPostDoesNotHoldUpTheNextPosts()
+    {
+        const string did = "did:plc:abcdefghijklmnopqrstuvwx";
+        var missing = Uri("gone", did);
+        _appView.AddPost(Uri("here"));
+        _appView.AddPost(Uri("later"));
+        // The directory answers the missing post's author only after 15 s (then with no PDS to ask: reason unknown).
+        await using var directory = await ScriptedServer.StartAsync();
+        directory.Answer("/" + did, 200, $$"""{"id":"{{did}}","service":[]}""", TimeSpan.FromSeconds(15));
+        using var service = HydratingService.Start(_appView, new Dictionary<string, string?>
+        {
+            ["PostService:Hydration:MaxInFlight"] = "1",
+            ["PostService:Identity:ExplainNotFound"] = "true",
+            ["PostService:Identity:PlcUrl"] = directory.BaseUrl,
+            ["PostService:Identity:AttemptTimeoutSeconds"] = "30",
+        }, provider: provider);
+        string? Reason()
+        {
+            using var db = service.OpenDatabase();
+            return db.ExecuteScalar<string?>("SELECT not_found_reason FROM posts WHERE post_uri = @missing", new { missing });
+        }
+
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(RetrievalBuilder.Serving([Uri("here"), missing])))).EnsureSuccessStatusCode();
+        await Eventually.TrueAsync(() => Status(service, missing) == "not_found" && directory.Requests.Any(), "the missing post is being explained");
+        (await service.PostRetrievalsAsync(RetrievalBuilder.Batch(new RetrievalBuilder().WithId(2).WithPost(Uri("later"))))).EnsureSuccessStatusCode();
+
+        // With one call slot, the next post is hydrated while the directory has not answered yet.
+        await Eventually.TrueAsync(() => Status(service, Uri("later")) == "ok", "the next post is hydrated");
+        Assert.Null(Reason());
+        await Eventually.TrueAsync(() => Reason() == "unknown", "the missing post is explained once the directory answers", TimeSpan.FromSeconds(60));
     }
 
     [DatabaseFact]
