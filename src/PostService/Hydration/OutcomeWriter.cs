@@ -32,10 +32,13 @@ public sealed class OutcomeWriter(
         var now = DbTime.ToText(fetchedAt);
         var hydrated = new List<PostMetadata>();
         var missing = new List<PostFailure>();
+        // Under the URI that was served (a handle URI's post comes back under its DID form), as the rows are keyed.
+        var served = new List<HydratedPost>();
         foreach (var uri in uris)
         {
             if (found.TryGetValue(didForms.GetValueOrDefault(uri, uri), out var post))
             {
+                served.Add(post with { Uri = uri });
                 hydrated.Add(new PostMetadata(uri, post.Cid, post.AuthorDid, post.AuthorHandle, NormalizedTime(post.IndexedAt), NormalizedTime(post.CreatedAt), post.Text,
                     post.Langs is null ? null : JsonSerializer.Serialize(post.Langs), post.ReplyParentUri, post.ReplyRootUri, post.EmbedType,
                     post.LikeCount, post.RepostCount, post.ReplyCount, post.QuoteCount, now));
@@ -53,7 +56,7 @@ public sealed class OutcomeWriter(
         metrics.Count(run, HydrationCount.Hydrated, hydrated.Count);
         metrics.Count(run, HydrationCount.NotFound, missing.Count);
         // After the counts, so that the totals move with the rows.
-        await HandleHydratedAsync(found.Values.ToList(), fetchedAt, cancellationToken);
+        await HandleHydratedAsync(served, fetchedAt, cancellationToken);
     }
 
     /// <summary>Counts the posts the firehose's cache settled (already written) and does what follows any fetch.</summary>

@@ -127,6 +127,9 @@ public abstract class NotFoundReasonTests(DatabaseProvider provider)
         Assert.Equal(author.Did, stored["author_did"]);
         Assert.Equal(author.Handle, stored["author_handle"]);
         Assert.Equal("PostService: served by handle", stored["text"]);
+        // What follows the fetch is kept under the URI that was served, as its row is.
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM post_metric_snapshots WHERE post_uri = @byHandle", new { byHandle }) == 1,
+            "the handle URI's first snapshot is recorded under it", SettleTimeout);
         var failed = Stored(service, unresolvable);
         Assert.Contains("does not resolve", (string)failed["hydration_error"]!);
         Assert.Null(failed["resolved_uri"]);
