@@ -36,16 +36,12 @@ public static class EngagementsEndpoints
         string? cursor,
         CancellationToken cancellationToken)
     {
-        if (Query.CheckPageAndWindow(limit, PostsEndpoints.DefaultPageSize, PostsEndpoints.MaxPageSize, since, until,
-                out var pageSize, out var sinceText, out var untilText) is { } invalid)
+        if (KeysetPage.Check(limit, cursor, since, until, PostsEndpoints.DefaultPageSize, PostsEndpoints.MaxPageSize,
+                out var pageSize, out var afterUri, out var sinceText, out var untilText) is { } invalid)
         {
             return invalid;
         }
-        if (!Cursor.TryDecode(cursor, out var afterUri))
-        {
-            return Query.Invalid("cursor is not one this service issued.");
-        }
         var items = await engagements.ListAsync(new EngagementFilter(requesterDid, sinceText, untilText, served ?? true, pageSize, afterUri), cancellationToken);
-        return TypedResults.Ok(new Page<Engagement>(items, items.Count == pageSize ? Cursor.Encode(items[^1].EngagementUri) : null));
+        return TypedResults.Ok(KeysetPage.Of(items, pageSize, engagement => engagement.EngagementUri));
     }
 }

@@ -44,19 +44,22 @@ public static class FeedRequestsEndpoints
         string? cursor,
         CancellationToken cancellationToken)
     {
-        if (Query.CheckPageAndWindow(limit, PostsEndpoints.DefaultPageSize, PostsEndpoints.MaxPageSize, since, until,
-                out var pageSize, out var sinceText, out var untilText) is { } invalid)
+        if (KeysetPage.Check(limit, cursor, since, until, PostsEndpoints.DefaultPageSize, PostsEndpoints.MaxPageSize,
+                out var pageSize, out var afterKey, out var sinceText, out var untilText) is { } invalid)
         {
             return invalid;
         }
-        if (!Cursor.TryDecode(cursor, out var afterKey) || (afterKey is not null && !long.TryParse(afterKey, CultureInfo.InvariantCulture, out _)))
+        long? afterId = null;
+        if (afterKey is not null)
         {
-            return Query.Invalid("cursor is not one this service issued.");
+            if (!long.TryParse(afterKey, CultureInfo.InvariantCulture, out var id))
+            {
+                return KeysetPage.NotIssued;
+            }
+            afterId = id;
         }
-        long? afterId = afterKey is null ? null : long.Parse(afterKey, CultureInfo.InvariantCulture);
         var items = await requests.ListAsync(new FeedRequestFilter(requesterDid, sinceText, untilText, pageSize, afterId), cancellationToken);
-        var next = items.Count == pageSize ? Cursor.Encode(items[^1].RequestId.ToString(CultureInfo.InvariantCulture)) : null;
-        return TypedResults.Ok(new Page<FeedRequestSummary>(items, next));
+        return TypedResults.Ok(KeysetPage.Of(items, pageSize, request => request.RequestId.ToString(CultureInfo.InvariantCulture)));
     }
 }
 

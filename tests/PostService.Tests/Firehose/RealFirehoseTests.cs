@@ -92,6 +92,9 @@ public abstract class RealFirehoseTests(DatabaseProvider provider)
         // What follows any fetch follows this one: a first snapshot, from the firehose, and the post's hashtags.
         await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM post_metric_snapshots s JOIN posts p ON p.post_uri = s.post_uri " +
             "WHERE p.author_did = @did AND s.source = 'firehose'", new { did = account.Did }) == 3, "each settled post has a firehose snapshot", Timeout);
+        // The handlers run one after another: hashtags are written after the snapshots.
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM post_hashtags WHERE post_uri = @uri", new { uri = created[1].Uri }) == 1,
+            "the tagged post's hashtag is recorded", Timeout);
         var tagged = await client.GetFromJsonAsync<JsonElement>("/hashtags/tags/posts");
         Assert.Equal([created[1].Uri], tagged.GetProperty("items").EnumerateArray().Select(post => post.GetProperty("post_uri").GetString()));
 
