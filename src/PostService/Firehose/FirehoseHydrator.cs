@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using PostService.Atproto;
+using PostService.Posts;
 using PostService.Storage;
 using PostService.Upstream.AppView;
 
@@ -11,7 +12,7 @@ namespace PostService.Firehose;
 /// becomes <c>ok</c> from the cache, with <c>metadata_source = 'firehose'</c> and the counts the firehose saw, without
 /// asking the AppView. An author with no known handle has it looked up in its DID document first. The rest are left for getPosts.
 /// </summary>
-public sealed class FirehoseHydrator(IDbConnectionFactory connections, FirehoseHandleResolver handles, TimeProvider time)
+public sealed class FirehoseHydrator(IDbConnectionFactory connections, PostsRepository posts, FirehoseHandleResolver handles, TimeProvider time)
 {
     // Clears any hydration claim, as the AppView path does when it records a post. An ok post due for a refresh is left to
     // getPosts: a refresh is there to see the AppView's counts grow.
@@ -32,19 +33,11 @@ public sealed class FirehoseHydrator(IDbConnectionFactory connections, FirehoseH
         SELECT fp.uri, fp.did, h.handle FROM firehose_posts fp LEFT JOIN firehose_handles h ON h.did = fp.did WHERE {0}
         """;
 
-    // What the settled posts now hold, for the work that follows a fetch (snapshots, hashtags, rule tags, handles).
-    private const string SelectSettledTemplate = """
-        SELECT p.post_uri AS Uri, p.cid AS Cid, p.author_did AS AuthorDid, p.author_handle AS AuthorHandle, ts_text(p.indexed_at) AS IndexedAt,
-            ts_text(p.created_at) AS CreatedAt, p.text AS Text, CAST(p.langs AS TEXT) AS Langs, p.reply_parent_uri AS ReplyParentUri,
-            p.reply_root_uri AS ReplyRootUri, p.embed_type AS EmbedType, p.like_count AS LikeCount, p.repost_count AS RepostCount,
-            p.reply_count AS ReplyCount, p.quote_count AS QuoteCount, CAST(fp.hashtags AS TEXT) AS Hashtags
-        FROM posts p JOIN firehose_posts fp ON fp.uri = p.post_uri
-        WHERE {0}
-        """;
+    private const string SelectHashtagsTemplate = "SELECT uri, CAST(hashtags AS TEXT) FROM firehose_posts WHERE {0}";
 
     private readonly string _selectCached = string.Format(SelectCachedTemplate, connections.Dialect.IsAnyOf("fp.uri", "@Uris"));
     private readonly string _hydrateFromCache = string.Format(HydrateFromCacheTemplate, connections.Dialect.IsAnyOf("posts.post_uri", "@Uris"));
-    private readonly string _selectSettled = string.Format(SelectSettledTemplate, connections.Dialect.IsAnyOf("p.post_uri", "@Uris"));
+    private readonly string _selectHashtags = string.Format(SelectHashtagsTemplate, connections.Dialect.IsAnyOf("uri", "@Uris"));
 
     /// <summary>Settles those of <paramref name="uris"/> the cache holds; returns the posts it settled, as they now stand.</summary>
     public async Task<IReadOnlyList<HydratedPost>> TryHydrateAsync(IReadOnlyList<string> uris, CancellationToken cancellationToken)
@@ -54,9 +47,20 @@ public sealed class FirehoseHydrator(IDbConnectionFactory connections, FirehoseH
         {
             return [];
         }
-        var rows = await connections.QueryListAsync<SettledPost>(_selectSettled, new { Uris = connections.Dialect.List(settled) }, cancellationToken);
-        return rows.Select(row => row.ToHydratedPost()).ToList();
+        // What the settled posts now hold, for the work that follows a fetch (snapshots, hashtags, rule tags, handles).
+        var hashtags = (await connections.QueryListAsync<(string Uri, string? Hashtags)>(
+                _selectHashtags, new { Uris = connections.Dialect.List(settled) }, cancellationToken))
+            .ToDictionary(row => row.Uri, row => row.Hashtags, StringComparer.Ordinal);
+        return (await posts.GetManyAsync(settled, cancellationToken))
+            .Select(post => new HydratedPost(post.PostUri, post.Cid!, post.AuthorDid!, post.AuthorHandle!, post.IndexedAt!, post.CreatedAt, post.Text,
+                post.Langs, post.ReplyParentUri, post.ReplyRootUri, post.EmbedType, post.LikeCount, post.RepostCount, post.ReplyCount, post.QuoteCount,
+                Normalized(hashtags.GetValueOrDefault(post.PostUri)), Source: HydratedPost.FromFirehose))
+            .ToList();
     }
+
+    // Normalised again: rows cached by an earlier version kept the facets' tags as written.
+    private static List<string>? Normalized(string? hashtags) => hashtags is null ? null
+        : JsonSerializer.Deserialize<List<string>>(hashtags)!.Select(Hashtag.Normalize).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
 
     private async Task<IReadOnlyList<string>> SettleAsync(IReadOnlyList<string> uris, CancellationToken cancellationToken)
     {
@@ -76,32 +80,5 @@ public sealed class FirehoseHydrator(IDbConnectionFactory connections, FirehoseH
         return await connections.WriteAsync(async (connection, transaction) =>
             (IReadOnlyList<string>)(await connection.QueryAsync<string>(
                 new CommandDefinition(_hydrateFromCache, parameters, transaction, cancellationToken: cancellationToken))).AsList(), cancellationToken);
-    }
-
-    private sealed class SettledPost
-    {
-        public required string Uri { get; init; }
-        public required string Cid { get; init; }
-        public required string AuthorDid { get; init; }
-        public required string AuthorHandle { get; init; }
-        public required string IndexedAt { get; init; }
-        public string? CreatedAt { get; init; }
-        public string? Text { get; init; }
-        public string? Langs { get; init; }
-        public string? ReplyParentUri { get; init; }
-        public string? ReplyRootUri { get; init; }
-        public string? EmbedType { get; init; }
-        public long? LikeCount { get; init; }
-        public long? RepostCount { get; init; }
-        public long? ReplyCount { get; init; }
-        public long? QuoteCount { get; init; }
-        public string? Hashtags { get; init; }
-
-        public HydratedPost ToHydratedPost() => new(Uri, Cid, AuthorDid, AuthorHandle, IndexedAt, CreatedAt, Text, ListOf(Langs), ReplyParentUri,
-            ReplyRootUri, EmbedType, LikeCount, RepostCount, ReplyCount, QuoteCount,
-            // Normalised again: rows cached by an earlier version kept the facets' tags as written.
-            ListOf(Hashtags)?.Select(Hashtag.Normalize).OfType<string>().Distinct(StringComparer.Ordinal).ToList(), Source: HydratedPost.FromFirehose);
-
-        private static IReadOnlyList<string>? ListOf(string? json) => json is null ? null : JsonSerializer.Deserialize<List<string>>(json);
     }
 }

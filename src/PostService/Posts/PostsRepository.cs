@@ -45,6 +45,8 @@ public sealed class PostsRepository(IDbConnectionFactory connections)
         SELECT kind, url, alt, width, height, blob_cid, title, description, quoted_uri FROM post_media WHERE post_uri = @PostUri ORDER BY position
         """;
 
+    private readonly string _selectMany = SelectColumns + " WHERE " + connections.Dialect.IsAnyOf("post_uri", "@Uris");
+
     /// <summary>The post with its media.</summary>
     public async Task<PostRecord?> GetAsync(string postUri, CancellationToken cancellationToken)
     {
@@ -55,6 +57,10 @@ public sealed class PostsRepository(IDbConnectionFactory connections)
         }
         return post;
     }
+
+    /// <summary>Those of <paramref name="uris"/> that have a row, without their media.</summary>
+    public Task<IReadOnlyList<PostRecord>> GetManyAsync(IReadOnlyCollection<string> uris, CancellationToken cancellationToken) =>
+        connections.QueryListAsync<PostRecord>(_selectMany, new { Uris = connections.Dialect.List(uris) }, cancellationToken);
 
     public Task<IReadOnlyList<PostRecord>> ListAsync(PostFilter filter, CancellationToken cancellationToken) =>
         connections.QueryListAsync<PostRecord>(SelectPage, filter, cancellationToken);
