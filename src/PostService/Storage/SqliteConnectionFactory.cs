@@ -11,14 +11,16 @@ namespace PostService.Storage;
 public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
 {
     private readonly string _connectionString;
+    private readonly string _writerConnectionString;
     private readonly string _pragmas;
+    private readonly string _writerPragmas;
     private static readonly object Prepared = new();
     private readonly SqliteGroupCommit _groupCommit;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _prepared = [];
 
     public SqliteConnectionFactory(IOptions<DatabaseOptions> options)
     {
-        _groupCommit = new SqliteGroupCommit(OpenAsync);
+        _groupCommit = new SqliteGroupCommit(OpenWriterAsync);
         var settings = options.Value;
         var fullPath = System.IO.Path.GetFullPath(settings.Path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(fullPath)!);
@@ -31,8 +33,12 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
             ForeignKeys = true,
             DefaultTimeout = Math.Max(1, settings.BusyTimeoutMs / 1000),
         }.ToString();
+        // The writer's connection is the group commit's for the life of the process, outside the pool.
+        _writerConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString();
         // journal_mode is stored in the file; busy_timeout and synchronous are per connection.
         _pragmas = $"PRAGMA journal_mode=WAL; PRAGMA busy_timeout={settings.BusyTimeoutMs}; PRAGMA synchronous={settings.Synchronous.ToUpperInvariant()}; PRAGMA wal_autocheckpoint={settings.WalAutoCheckpointPages};";
+        // Ingestion inserts at random keys into several indexes: the writer keeps more of their pages than a reader needs.
+        _writerPragmas = $"{_pragmas} PRAGMA cache_size=-{settings.WriterCacheMiB * 1024};";
     }
 
     public string FilePath { get; }
@@ -54,6 +60,24 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
                 await ExecuteAsync(connection, _pragmas, cancellationToken);
                 _prepared.AddOrUpdate(handle, Prepared);
             }
+            AddDialectFunctions(connection);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The group commit's connection: out of the pool, with the writer's page cache.</summary>
+    private async Task<DbConnection> OpenWriterAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_writerConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await ExecuteAsync(connection, _writerPragmas, cancellationToken);
             AddDialectFunctions(connection);
             return connection;
         }
@@ -106,13 +130,11 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Closes the pooled connections too, so the file is checkpointed and released when the host stops.</summary>
+    /// <summary>Closes the writer's and the pooled connections, so the file is checkpointed and released when the host stops.</summary>
     public void Dispose()
     {
-        using (var connection = new SqliteConnection(_connectionString))
-        {
-            SqliteConnection.ClearPool(connection);
-        }
         _groupCommit.Dispose();
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
     }
 }

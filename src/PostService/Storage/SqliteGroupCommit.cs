@@ -10,9 +10,11 @@ namespace PostService.Storage;
 /// checkpoint) cost as much as storing a request's rows, so ingestion requests and hydration's claims and outcomes
 /// share it instead of queueing for one each. A write that fails is rolled back to its savepoint and fails alone; every
 /// write still returns only after the transaction holding it committed; when a shared transaction fails to begin or
-/// commit, its writes run again one by one, so a failure stays with its write.
+/// commit, its writes run again one by one, so a failure stays with its write. The transactions run on one connection
+/// kept for the life of the process (<paramref name="openWriter"/>): its page cache stays valid from one transaction to
+/// the next, where a pooled connection's would be dropped whenever another had written since it last ran.
 /// </summary>
-internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<DbConnection>> open) : IDisposable
+internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<DbConnection>> openWriter) : IDisposable
 {
     // Bounds one transaction; a larger backlog waits for the next one.
     private const int MaxWritesPerTransaction = 16;
@@ -21,6 +23,9 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<DbConnectio
 
     private readonly ConcurrentQueue<PendingWrite> _waiting = new();
     private readonly SemaphoreSlim _writerTurn = new(1, 1);
+
+    // Used only by the holder of _writerTurn; replaced after a transaction that failed, in case the failure was the connection's.
+    private DbConnection? _writer;
 
     public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
@@ -68,7 +73,16 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<DbConnectio
         }
     }
 
-    public void Dispose() => _writerTurn.Dispose();
+    /// <summary>Closes the writer's connection once the write in progress, if any, has finished.</summary>
+    public void Dispose()
+    {
+        if (_writerTurn.Wait(TimeSpan.FromSeconds(30)))
+        {
+            _writer?.Dispose();
+            _writer = null;
+        }
+        _writerTurn.Dispose();
+    }
 
     /// <summary>Everything waiting, up to the bound, in arrival order, in one transaction.</summary>
     private async Task WriteWaitingAsync(CancellationToken cancellationToken)
@@ -100,7 +114,21 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<DbConnectio
 
     private async Task WriteTogetherAsync(List<PendingWrite> group, CancellationToken cancellationToken)
     {
-        await using var connection = await open(cancellationToken);
+        var connection = _writer ??= await openWriter(cancellationToken);
+        try
+        {
+            await WriteTogetherAsync(connection, group, cancellationToken);
+        }
+        catch
+        {
+            _writer = null;
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task WriteTogetherAsync(DbConnection connection, List<PendingWrite> group, CancellationToken cancellationToken)
+    {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var failures = new Dictionary<PendingWrite, Exception>();
         foreach (var member in group)

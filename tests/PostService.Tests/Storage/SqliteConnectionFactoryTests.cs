@@ -31,6 +31,29 @@ public sealed class SqliteConnectionFactoryTests : IDisposable
     }
 
     [Fact]
+    public async Task WritesRunWithTheConfiguredDurabilityAndTheWritersLargerPageCache()
+    {
+        await using var services = CoreServices.For(Path.Combine(_directory, "compliance.db"));
+        var connections = services.GetRequiredService<IDbConnectionFactory>();
+
+        for (var write = 0; write < 2; write++)
+        {
+            var (synchronous, foreignKeys, cacheKiB, time) = await connections.WriteAsync(async (connection, transaction) => (
+                await connection.ExecuteScalarAsync<long>("PRAGMA synchronous", transaction: transaction),
+                await connection.ExecuteScalarAsync<long>("PRAGMA foreign_keys", transaction: transaction),
+                await connection.ExecuteScalarAsync<long>("PRAGMA cache_size", transaction: transaction),
+                await connection.ExecuteScalarAsync<string>("SELECT ts_text(to_ts('2026-11-21T10:00:00.000Z'))", transaction: transaction)),
+                CancellationToken.None);
+            Assert.Equal(2, synchronous); // FULL
+            Assert.Equal(1, foreignKeys);
+            Assert.Equal(-64 * 1024, cacheKiB);
+            Assert.Equal("2026-11-21T10:00:00.000Z", time);
+        }
+        await using var reader = await connections.OpenAsync(CancellationToken.None);
+        Assert.Equal(-2000, await reader.ExecuteScalarAsync<long>("PRAGMA cache_size"));
+    }
+
+    [Fact]
     public async Task AWriteThatFailsIsUndoneAloneWhileTheWritesWaitingWithItAreStored()
     {
         await using var services = CoreServices.For(Path.Combine(_directory, "compliance.db"));
