@@ -10,17 +10,20 @@ namespace PostService.Storage;
 /// </summary>
 public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
 {
+    // How many checkpoints' worth of pages the WAL may hold before the writer checkpoints it itself.
+    private const int WalBoundInCheckpoints = 4;
+
     private readonly string _connectionString;
     private readonly string _writerConnectionString;
     private readonly string _pragmas;
     private readonly string _writerPragmas;
     private static readonly object Prepared = new();
     private readonly SqliteGroupCommit _groupCommit;
+    private readonly SqliteCheckpointer _checkpointer;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _prepared = [];
 
-    public SqliteConnectionFactory(IOptions<DatabaseOptions> options)
+    public SqliteConnectionFactory(IOptions<DatabaseOptions> options, ILogger<SqliteConnectionFactory> logger)
     {
-        _groupCommit = new SqliteGroupCommit(OpenWriterAsync);
         var settings = options.Value;
         var fullPath = System.IO.Path.GetFullPath(settings.Path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(fullPath)!);
@@ -38,7 +41,10 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
         // journal_mode is stored in the file; busy_timeout and synchronous are per connection.
         _pragmas = $"PRAGMA journal_mode=WAL; PRAGMA busy_timeout={settings.BusyTimeoutMs}; PRAGMA synchronous={settings.Synchronous.ToUpperInvariant()}; PRAGMA wal_autocheckpoint={settings.WalAutoCheckpointPages};";
         // Ingestion inserts at random keys into several indexes: the writer keeps more of their pages than a reader needs.
-        _writerPragmas = $"{_pragmas} PRAGMA cache_size=-{settings.WriterCacheMiB * 1024};";
+        // Its checkpoints are the checkpointer's; its own, later, only bound the WAL should those fall behind.
+        _writerPragmas = $"{_pragmas} PRAGMA cache_size=-{settings.WriterCacheMiB * 1024}; PRAGMA wal_autocheckpoint={settings.WalAutoCheckpointPages * WalBoundInCheckpoints};";
+        _groupCommit = new SqliteGroupCommit(OpenWriterAsync, pages => _checkpointer!.Appended(pages));
+        _checkpointer = new SqliteCheckpointer(OpenAsync, _groupCommit, settings.WalAutoCheckpointPages, logger);
     }
 
     public string FilePath { get; }
@@ -133,6 +139,7 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
     /// <summary>Closes the writer's and the pooled connections, so the file is checkpointed and released when the host stops.</summary>
     public void Dispose()
     {
+        _checkpointer.Dispose();
         _groupCommit.Dispose();
         using var connection = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(connection);

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace PostService.Storage;
 
@@ -12,9 +14,10 @@ namespace PostService.Storage;
 /// write still returns only after the transaction holding it committed; when a shared transaction fails to begin or
 /// commit, its writes run again one by one, so a failure stays with its write. The transactions run on one connection
 /// kept for the life of the process (<paramref name="openWriter"/>): its page cache stays valid from one transaction to
-/// the next, where a pooled connection's would be dropped whenever another had written since it last ran.
+/// the next, where a pooled connection's would be dropped whenever another had written since it last ran. After each
+/// commit, <paramref name="appended"/> hears how many pages it added to the WAL.
 /// </summary>
-internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<DbConnection>> openWriter) : IDisposable
+internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<DbConnection>> openWriter, Action<int> appended) : IDisposable
 {
     // Bounds one transaction; a larger backlog waits for the next one.
     private const int MaxWritesPerTransaction = 16;
@@ -118,6 +121,7 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<DbConnectio
         try
         {
             await WriteTogetherAsync(connection, group, cancellationToken);
+            appended(PagesWritten(connection));
         }
         catch
         {
@@ -169,6 +173,13 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<DbConnectio
         {
             member.Fail(exception);
         }
+    }
+
+    /// <summary>The pages the connection has written since the last call: at each commit, the WAL frames it appended.</summary>
+    private static int PagesWritten(DbConnection connection)
+    {
+        raw.sqlite3_db_status(((SqliteConnection)connection).Handle, raw.SQLITE_DBSTATUS_CACHE_WRITE, out var pages, out _, 1);
+        return pages;
     }
 
     /// <summary>A write waiting to run; taken by exactly one writer, or cancelled before any took it.</summary>
