@@ -41,8 +41,9 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
         // journal_mode is stored in the file; busy_timeout and synchronous are per connection.
         _pragmas = $"PRAGMA journal_mode=WAL; PRAGMA busy_timeout={settings.BusyTimeoutMs}; PRAGMA synchronous={settings.Synchronous.ToUpperInvariant()}; PRAGMA wal_autocheckpoint={settings.WalAutoCheckpointPages};";
         // Ingestion inserts at random keys into several indexes: the writer keeps more of their pages than a reader needs.
-        // Its checkpoints are the checkpointer's; its own, later, only bound the WAL should those fall behind.
-        _writerPragmas = $"{_pragmas} PRAGMA cache_size=-{settings.WriterCacheMiB * 1024}; PRAGMA wal_autocheckpoint={settings.WalAutoCheckpointPages * WalBoundInCheckpoints};";
+        // A savepoint's journal (a copy of every page a write changes) in memory, not in a temporary file written page by
+        // page and deleted at release. Its checkpoints are the checkpointer's; its own, later, only bound the WAL.
+        _writerPragmas = $"{_pragmas} PRAGMA cache_size=-{settings.WriterCacheMiB * 1024}; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint={settings.WalAutoCheckpointPages * WalBoundInCheckpoints};";
         _groupCommit = new SqliteGroupCommit(OpenWriterAsync, pages => _checkpointer!.Appended(pages));
         _checkpointer = new SqliteCheckpointer(OpenAsync, _groupCommit, settings.WalAutoCheckpointPages, logger);
     }

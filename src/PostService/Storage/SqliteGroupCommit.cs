@@ -7,9 +7,9 @@ namespace PostService.Storage;
 
 /// <summary>
 /// The writes of one process to a SQLite file, one transaction at a time, with group commit: writes that arrive while
-/// a transaction is being written wait, and the next writer runs all of them, each in turn in a savepoint of its own,
-/// in one transaction. A commit (the fsync, the WAL frames of the pages several writes touch, now and then the
-/// checkpoint) cost as much as storing a request's rows, so ingestion requests and hydration's claims and outcomes
+/// a transaction is being written wait, and the next writer runs all of them, each in turn (in a savepoint of its own
+/// when there are several), in one transaction. A commit (the fsync, the WAL frames of the pages several writes touch)
+/// cost as much as storing a request's rows, so ingestion requests and hydration's claims and outcomes
 /// share it instead of queueing for one each. A write that fails is rolled back to its savepoint and fails alone; every
 /// write still returns only after the transaction holding it committed; when a shared transaction fails to begin or
 /// commit, its writes run again one by one, so a failure stays with its write. The transactions run on one connection
@@ -135,19 +135,27 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<DbConnectio
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var failures = new Dictionary<PendingWrite, Exception>();
-        foreach (var member in group)
+        if (group is [var alone])
         {
-            await transaction.SaveAsync(Savepoint, CancellationToken.None);
-            try
+            // Its failure undoes the whole transaction: no savepoint (whose journal copies every page the write changes).
+            await alone.RunAsync(connection, transaction);
+        }
+        else
+        {
+            foreach (var member in group)
             {
-                await member.RunAsync(connection, transaction);
+                await transaction.SaveAsync(Savepoint, CancellationToken.None);
+                try
+                {
+                    await member.RunAsync(connection, transaction);
+                }
+                catch (Exception exception)
+                {
+                    await transaction.RollbackAsync(Savepoint, CancellationToken.None);
+                    failures[member] = exception;
+                }
+                await transaction.ReleaseAsync(Savepoint, CancellationToken.None);
             }
-            catch (Exception exception) when (group.Count > 1)
-            {
-                await transaction.RollbackAsync(Savepoint, CancellationToken.None);
-                failures[member] = exception;
-            }
-            await transaction.ReleaseAsync(Savepoint, CancellationToken.None);
         }
         await transaction.CommitAsync(cancellationToken);
         foreach (var member in group)
