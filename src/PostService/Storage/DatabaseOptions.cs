@@ -53,7 +53,7 @@ public sealed class DatabaseOptions
     /// again from the file system on every transaction. Readers keep SQLite's default.
     /// </summary>
     [Range(2, 4_096)]
-    public int WriterCacheMiB { get; set; } = 64;
+    public int WriterCacheMiB { get; set; } = 32;
 
     /// <summary>Apply pending schema migrations when the service starts.</summary>
     public bool MigrateOnStart { get; set; } = true;

@@ -46,7 +46,7 @@ public sealed class SqliteConnectionFactoryTests : IDisposable
                 CancellationToken.None);
             Assert.Equal(2, synchronous); // FULL
             Assert.Equal(1, foreignKeys);
-            Assert.Equal(-64 * 1024, cacheKiB);
+            Assert.Equal(-32 * 1024, cacheKiB);
             Assert.Equal("2026-11-21T10:00:00.000Z", time);
         }
         await using var reader = await connections.OpenAsync(CancellationToken.None);
