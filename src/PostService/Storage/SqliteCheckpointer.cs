@@ -7,9 +7,9 @@ namespace PostService.Storage;
 /// Copies the WAL back into the database file (a checkpoint) on a connection of its own, beside the writer rather than
 /// inside its commits: once the writer has appended <c>pagesPerCheckpoint</c> pages, a passive checkpoint copies them
 /// while writes go on, then a second one, with writes held, copies the few pages appended meanwhile, so that the next
-/// transaction starts the WAL over from its beginning and the file stays about that size. The writer's own automatic
-/// checkpoint, at a multiple of that size, still bounds the WAL if these fall behind or fail. A failed checkpoint is
-/// logged and tried again at the next.
+/// transaction starts the WAL over from its beginning: the file holds that many pages and what the writer appended
+/// during the first checkpoint. The writer's own automatic checkpoint, at a multiple of that size, still bounds the
+/// WAL if these fall behind or fail. A failed checkpoint is logged and tried again at the next.
 /// </summary>
 internal sealed class SqliteCheckpointer : IDisposable
 {
