@@ -5,8 +5,8 @@ using PostService.Storage;
 namespace PostService.Ingestion;
 
 /// <summary>
-/// Ingestion on SQLite: prepared single-row statements, each prepared once per request and run once per row, in
-/// transactions that concurrent writes share (group commit, in the connection factory). Values go in as they are: on SQLite times
+/// Ingestion on SQLite: single-row statements (<see cref="SqliteRowStatement"/>), each prepared once per request and run
+/// once per row, in transactions that concurrent writes share (group commit, in the connection factory). Values go in as they are: on SQLite times
 /// and JSON are text, so the statements skip the dialect functions (<c>to_ts</c>, <c>to_json_doc</c>), each a call
 /// into .NET per row.
 /// </summary>
@@ -45,52 +45,51 @@ public sealed class SqliteRetrievalStore(IDbConnectionFactory connections) : IRe
     public Task<RetrievalWrite> WriteAsync(RetrievalRows rows, CancellationToken cancellationToken) =>
         connections.WriteAsync(async (connection, transaction) =>
         {
-            var write = Store(connection, transaction, rows);
+            var write = Store(connection, rows);
             await IngestEventLog.AppendAsync(connection, transaction, rows.Event);
             return write;
         }, cancellationToken);
 
-    private static RetrievalWrite Store(DbConnection connection, DbTransaction transaction, RetrievalRows rows)
+    private static RetrievalWrite Store(DbConnection connection, RetrievalRows rows)
     {
         var replaced = 0;
-        using (var deletePosts = Prepare(connection, transaction, DeletePostsOfRequest, "@RequestId"))
-        using (var deleteRequest = Prepare(connection, transaction, DeleteRequest, "@RequestId"))
-        using (var insertRequest = Prepare(connection, transaction, InsertRequest,
-            "@RequestId", "@RequesterDid", "@Algo", "@Timestamp", "@PostsJson", "@ReceivedAt"))
+        using (var deletePosts = new SqliteRowStatement(connection, DeletePostsOfRequest))
+        using (var deleteRequest = new SqliteRowStatement(connection, DeleteRequest))
+        using (var insertRequest = new SqliteRowStatement(connection, InsertRequest))
         {
             foreach (var request in rows.Requests)
             {
-                Run(deletePosts, request.RequestId);
-                replaced += Run(deleteRequest, request.RequestId);
-                Run(insertRequest,
+                deletePosts.Run(request.RequestId);
+                replaced += deleteRequest.Run(request.RequestId);
+                insertRequest.Run(
                     request.RequestId, request.RequesterDid, request.Algo, request.Timestamp, request.PostsJson, request.ReceivedAt);
             }
         }
-        using (var insertServed = Prepare(connection, transaction, InsertRequestPost, "@RequestId", "@PostIndex", "@PostUri", "@PostJson"))
+        using (var insertServed = new SqliteRowStatement(connection, InsertRequestPost))
         {
             foreach (var served in rows.ServedPosts)
             {
-                Run(insertServed, served.RequestId, served.PostIndex, served.PostUri, served.PostJson);
+                insertServed.Run(served.RequestId, served.PostIndex, served.PostUri, served.PostJson);
             }
         }
-        return new RetrievalWrite(replaced, AddUnseenPosts(connection, transaction, rows.Posts));
+        return new RetrievalWrite(replaced, AddUnseenPosts(connection, rows.Posts));
     }
 
     /// <summary>
     /// Adds a <c>pending</c> row (or <c>invalid</c>, with its reason) for each URI not seen before, in URI order, and
     /// counts them; a known post only gains a CID it lacked. Returns the URIs that became new <c>pending</c> posts.
     /// </summary>
-    private static List<string> AddUnseenPosts(DbConnection connection, DbTransaction transaction, IReadOnlyList<NewPost> posts)
+    private static List<string> AddUnseenPosts(DbConnection connection, IReadOnlyList<NewPost> posts)
     {
         var newPending = new List<string>();
         var newInvalid = 0;
         var knownWithCid = new List<NewPost>();
-        using (var insertPost = Prepare(connection, transaction, InsertPost, "@PostUri", "@Cid", "@Status", "@Error"))
+        using (var insertPost = new SqliteRowStatement(connection, InsertPost))
         {
             foreach (var post in posts.OrderBy(post => post.PostUri, StringComparer.Ordinal))
             {
                 var valid = post.InvalidReason is null;
-                var added = Run(insertPost, post.PostUri, valid ? post.Cid : null,
+                var added = insertPost.Run(post.PostUri, valid ? post.Cid : null,
                     valid ? HydrationStatus.Pending : HydrationStatus.Invalid, post.InvalidReason) > 0;
                 if (added && valid)
                 {
@@ -106,48 +105,23 @@ public sealed class SqliteRetrievalStore(IDbConnectionFactory connections) : IRe
                 }
             }
         }
-        using (var fillCid = Prepare(connection, transaction, FillMissingCid, "@Cid", "@PostUri"))
+        using (var fillCid = new SqliteRowStatement(connection, FillMissingCid))
         {
             foreach (var post in knownWithCid)
             {
-                Run(fillCid, post.Cid, post.PostUri);
+                fillCid.Run(post.Cid, post.PostUri);
             }
         }
-        using (var count = Prepare(connection, transaction, CountNewPosts, "@Status", "@Posts"))
+        using (var count = new SqliteRowStatement(connection, CountNewPosts))
         {
             foreach (var (status, added) in new[] { (HydrationStatus.Pending, newPending.Count), (HydrationStatus.Invalid, newInvalid) })
             {
                 if (added > 0)
                 {
-                    Run(count, status, added);
+                    count.Run(status, added);
                 }
             }
         }
         return newPending;
-    }
-
-    private static DbCommand Prepare(DbConnection connection, DbTransaction transaction, string sql, params string[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var name in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            command.Parameters.Add(parameter);
-        }
-        command.Prepare();
-        return command;
-    }
-
-    /// <summary>Runs <paramref name="command"/> with <paramref name="values"/> in parameter order; returns the rows it changed.</summary>
-    private static int Run(DbCommand command, params object?[] values)
-    {
-        for (var i = 0; i < values.Length; i++)
-        {
-            command.Parameters[i].Value = values[i] ?? DBNull.Value;
-        }
-        return command.ExecuteNonQuery();
     }
 }

@@ -10,15 +10,20 @@ namespace PostService.Storage;
 /// </summary>
 public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
 {
+    // How many checkpoints' worth of pages the WAL may hold before the writer checkpoints it itself.
+    private const int WalBoundInCheckpoints = 4;
+
     private readonly string _connectionString;
+    private readonly string _writerConnectionString;
     private readonly string _pragmas;
+    private readonly string _writerPragmas;
     private static readonly object Prepared = new();
     private readonly SqliteGroupCommit _groupCommit;
+    private readonly SqliteCheckpointer _checkpointer;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _prepared = [];
 
-    public SqliteConnectionFactory(IOptions<DatabaseOptions> options)
+    public SqliteConnectionFactory(IOptions<DatabaseOptions> options, ILogger<SqliteConnectionFactory> logger)
     {
-        _groupCommit = new SqliteGroupCommit(OpenAsync);
         var settings = options.Value;
         var fullPath = System.IO.Path.GetFullPath(settings.Path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(fullPath)!);
@@ -31,8 +36,16 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
             ForeignKeys = true,
             DefaultTimeout = Math.Max(1, settings.BusyTimeoutMs / 1000),
         }.ToString();
+        // The writer's connection is the group commit's for the life of the process, outside the pool.
+        _writerConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString();
         // journal_mode is stored in the file; busy_timeout and synchronous are per connection.
         _pragmas = $"PRAGMA journal_mode=WAL; PRAGMA busy_timeout={settings.BusyTimeoutMs}; PRAGMA synchronous={settings.Synchronous.ToUpperInvariant()}; PRAGMA wal_autocheckpoint={settings.WalAutoCheckpointPages};";
+        // Ingestion inserts at random keys into several indexes: the writer keeps more of their pages than a reader needs.
+        // A savepoint's journal (a copy of every page a write changes) in memory, not in a temporary file written page by
+        // page and deleted at release. Its checkpoints are the checkpointer's; its own, later, only bound the WAL.
+        _writerPragmas = $"{_pragmas} PRAGMA cache_size=-{settings.WriterCacheMiB * 1024}; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint={settings.WalAutoCheckpointPages * WalBoundInCheckpoints};";
+        _groupCommit = new SqliteGroupCommit(OpenWriterAsync, pages => _checkpointer!.Appended(pages));
+        _checkpointer = new SqliteCheckpointer(OpenAsync, _groupCommit, settings.WalAutoCheckpointPages, logger);
     }
 
     public string FilePath { get; }
@@ -54,6 +67,24 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
                 await ExecuteAsync(connection, _pragmas, cancellationToken);
                 _prepared.AddOrUpdate(handle, Prepared);
             }
+            AddDialectFunctions(connection);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The group commit's connection: out of the pool, with the writer's page cache.</summary>
+    private async Task<DbConnection> OpenWriterAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_writerConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await ExecuteAsync(connection, _writerPragmas, cancellationToken);
             AddDialectFunctions(connection);
             return connection;
         }
@@ -106,13 +137,12 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Closes the pooled connections too, so the file is checkpointed and released when the host stops.</summary>
+    /// <summary>Closes the writer's and the pooled connections, so the file is checkpointed and released when the host stops.</summary>
     public void Dispose()
     {
-        using (var connection = new SqliteConnection(_connectionString))
-        {
-            SqliteConnection.ClearPool(connection);
-        }
+        _checkpointer.Dispose();
         _groupCommit.Dispose();
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
     }
 }

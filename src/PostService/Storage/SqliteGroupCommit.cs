@@ -1,18 +1,23 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace PostService.Storage;
 
 /// <summary>
 /// The writes of one process to a SQLite file, one transaction at a time, with group commit: writes that arrive while
-/// a transaction is being written wait, and the next writer runs all of them, each in turn in a savepoint of its own,
-/// in one transaction. A commit (the fsync, the WAL frames of the pages several writes touch, now and then the
-/// checkpoint) cost as much as storing a request's rows, so ingestion requests and hydration's claims and outcomes
+/// a transaction is being written wait, and the next writer runs all of them, each in turn (in a savepoint of its own
+/// when there are several), in one transaction. A commit (the fsync, the WAL frames of the pages several writes touch)
+/// cost as much as storing a request's rows, so ingestion requests and hydration's claims and outcomes
 /// share it instead of queueing for one each. A write that fails is rolled back to its savepoint and fails alone; every
 /// write still returns only after the transaction holding it committed; when a shared transaction fails to begin or
-/// commit, its writes run again one by one, so a failure stays with its write.
+/// commit, its writes run again one by one, so a failure stays with its write. The transactions run on one connection
+/// kept for the life of the process (<paramref name="openWriter"/>): its page cache stays valid from one transaction to
+/// the next, where a pooled connection's would be dropped whenever another had written since it last ran. After each
+/// commit, <paramref name="appended"/> hears how many pages it added to the WAL.
 /// </summary>
-internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<DbConnection>> open) : IDisposable
+internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<DbConnection>> openWriter, Action<int> appended) : IDisposable
 {
     // Bounds one transaction; a larger backlog waits for the next one.
     private const int MaxWritesPerTransaction = 16;
@@ -21,6 +26,9 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<DbConnectio
 
     private readonly ConcurrentQueue<PendingWrite> _waiting = new();
     private readonly SemaphoreSlim _writerTurn = new(1, 1);
+
+    // Used only by the holder of _writerTurn; replaced after a transaction that failed, in case the failure was the connection's.
+    private DbConnection? _writer;
 
     public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
@@ -68,7 +76,16 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<DbConnectio
         }
     }
 
-    public void Dispose() => _writerTurn.Dispose();
+    /// <summary>Closes the writer's connection once the write in progress, if any, has finished.</summary>
+    public void Dispose()
+    {
+        if (_writerTurn.Wait(TimeSpan.FromSeconds(30)))
+        {
+            _writer?.Dispose();
+            _writer = null;
+        }
+        _writerTurn.Dispose();
+    }
 
     /// <summary>Everything waiting, up to the bound, in arrival order, in one transaction.</summary>
     private async Task WriteWaitingAsync(CancellationToken cancellationToken)
@@ -100,22 +117,45 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<DbConnectio
 
     private async Task WriteTogetherAsync(List<PendingWrite> group, CancellationToken cancellationToken)
     {
-        await using var connection = await open(cancellationToken);
+        var connection = _writer ??= await openWriter(cancellationToken);
+        try
+        {
+            await WriteTogetherAsync(connection, group, cancellationToken);
+            appended(PagesWritten(connection));
+        }
+        catch
+        {
+            _writer = null;
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task WriteTogetherAsync(DbConnection connection, List<PendingWrite> group, CancellationToken cancellationToken)
+    {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var failures = new Dictionary<PendingWrite, Exception>();
-        foreach (var member in group)
+        if (group is [var alone])
         {
-            await transaction.SaveAsync(Savepoint, CancellationToken.None);
-            try
+            // Its failure undoes the whole transaction: no savepoint (whose journal copies every page the write changes).
+            await alone.RunAsync(connection, transaction);
+        }
+        else
+        {
+            foreach (var member in group)
             {
-                await member.RunAsync(connection, transaction);
+                await transaction.SaveAsync(Savepoint, CancellationToken.None);
+                try
+                {
+                    await member.RunAsync(connection, transaction);
+                }
+                catch (Exception exception)
+                {
+                    await transaction.RollbackAsync(Savepoint, CancellationToken.None);
+                    failures[member] = exception;
+                }
+                await transaction.ReleaseAsync(Savepoint, CancellationToken.None);
             }
-            catch (Exception exception) when (group.Count > 1)
-            {
-                await transaction.RollbackAsync(Savepoint, CancellationToken.None);
-                failures[member] = exception;
-            }
-            await transaction.ReleaseAsync(Savepoint, CancellationToken.None);
         }
         await transaction.CommitAsync(cancellationToken);
         foreach (var member in group)
@@ -141,6 +181,13 @@ internal sealed class SqliteGroupCommit(Func<CancellationToken, Task<DbConnectio
         {
             member.Fail(exception);
         }
+    }
+
+    /// <summary>The pages the connection has written since the last call: at each commit, the WAL frames it appended.</summary>
+    private static int PagesWritten(DbConnection connection)
+    {
+        raw.sqlite3_db_status(((SqliteConnection)connection).Handle, raw.SQLITE_DBSTATUS_CACHE_WRITE, out var pages, out _, 1);
+        return pages;
     }
 
     /// <summary>A write waiting to run; taken by exactly one writer, or cancelled before any took it.</summary>
