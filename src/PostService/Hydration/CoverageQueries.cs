@@ -26,12 +26,13 @@ public sealed class CoverageQueries(IDbConnectionFactory connections, IPostCount
         ORDER BY day
         """;
 
-    // Served by the partial index on not_found posts' reasons; a post not yet asked about counts as unexplained.
-    private const string NotFoundByReason = """
-        SELECT coalesce(not_found_reason, 'unexplained') AS Reason, count(*) AS Posts
-        FROM posts WHERE hydration_status = 'not_found'
-        GROUP BY coalesce(not_found_reason, 'unexplained')
+    // Read through the partial index on not_found posts' reasons alone (3 ms for 77,000 not_found posts; through the
+    // status index, with every row read, 75-105 ms). A post not yet asked about (NULL) counts as unexplained.
+    private const string NotFoundByReasonTemplate = """
+        SELECT not_found_reason AS Reason, count(*) AS Posts FROM posts {0} WHERE hydration_status = 'not_found' GROUP BY not_found_reason
         """;
+
+    private readonly string _notFoundByReason = string.Format(NotFoundByReasonTemplate, connections.Dialect.ReadThrough("idx_posts_not_found_reason"));
 
     /// <summary>The key of <c>not_found</c> posts whose PDS has not been asked yet, in <see cref="HydrationCoverage.NotFoundByReason"/>.</summary>
     public const string Unexplained = "unexplained";
@@ -67,10 +68,10 @@ public sealed class CoverageQueries(IDbConnectionFactory connections, IPostCount
             .Select(day => new FailureTrendDay(day.Day, day.NotFound, day.Error)).ToList();
 
         var reasons = NotFoundReason.All.Append(Unexplained).ToDictionary(reason => reason, _ => 0L);
-        foreach (var (reason, posts) in await connection.QueryAsync<(string Reason, long Posts)>(
-            new CommandDefinition(NotFoundByReason, cancellationToken: cancellationToken)))
+        foreach (var (reason, posts) in await connection.QueryAsync<(string? Reason, long Posts)>(
+            new CommandDefinition(_notFoundByReason, cancellationToken: cancellationToken)))
         {
-            reasons[reason] = posts;
+            reasons[reason ?? Unexplained] = posts;
         }
 
         var total = byStatus.Values.Sum();

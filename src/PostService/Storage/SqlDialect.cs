@@ -42,4 +42,11 @@ public sealed class SqlDialect
     public string HourOf(string column) => IsPostgres
         ? $"date_trunc('hour', {column} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
         : $"substr({column}, 1, 13) || ':00:00.000Z'";
+
+    /// <summary>
+    /// After a table name: read it through the index <paramref name="index"/>. SQLite, without statistics (no ANALYZE),
+    /// prefers an index the WHERE clause names a column of over a partial index that serves the query alone; PostgreSQL
+    /// plans from its statistics and takes no hint.
+    /// </summary>
+    public string ReadThrough(string index) => IsPostgres ? "" : $"INDEXED BY {index}";
 }
