@@ -68,7 +68,7 @@ public sealed class HydrationWorker(
                 await coverage.FoldCountsAsync(stoppingToken);
                 if (!coordinator.HasQueued)
                 {
-                    await WaitForWorkAsync(stoppingToken);
+                    trigger = await WaitForWorkAsync(stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested || _graceOver.IsCancellationRequested)
@@ -84,7 +84,8 @@ public sealed class HydrationWorker(
         }
     }
 
-    private async Task WaitForWorkAsync(CancellationToken stoppingToken)
+    /// <summary>Waits as the class says; the trigger of the run that follows: <c>ingest</c> when URIs were queued, else <c>schedule</c>.</summary>
+    private async Task<RunTrigger> WaitForWorkAsync(CancellationToken stoppingToken)
     {
         var interval = TimeSpan.FromSeconds(options.Value.SweepIntervalSeconds);
         var untilResume = pause.ResumeAt - time.GetUtcNow();
@@ -109,5 +110,6 @@ public sealed class HydrationWorker(
         // A request signal consumed here is not lost: the queued run is picked up by the next BeginNext.
         await Task.WhenAll(queued, requested, timer).ContinueWith(_ => { }, TaskScheduler.Default);
         stoppingToken.ThrowIfCancellationRequested();
+        return queue.Depth > 0 ? RunTrigger.Ingest : RunTrigger.Schedule;
     }
 }

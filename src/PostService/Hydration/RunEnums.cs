@@ -18,9 +18,14 @@ public enum HydrationRunStatus
 public enum RunTrigger
 {
     Startup,
+
+    /// <summary>New URIs were queued by ingestion.</summary>
     Ingest,
     Manual,
     Cli,
+
+    /// <summary>The worker woke on its own: a failed post's retry time or an ok post's scheduled refresh had come.</summary>
+    Schedule,
 }
 
 /// <summary>

@@ -111,6 +111,9 @@ public abstract class RealNetworkAnalyticsTests(DatabaseProvider provider)
         var stats = await client.GetOkJsonAsync("/hydration/stats");
         Assert.Equal(0, stats.GetProperty("refresh_backlog").GetInt64());
         Assert.Equal(1, stats.GetProperty("refreshes_scheduled").GetInt64());
+        // Nothing was ingested in between: the worker woke on its own, and says so.
+        var runs = (await client.GetOkJsonAsync("/hydration/runs")).EnumerateArray().ToList();
+        Assert.Contains(runs, run => run.GetProperty("trigger").GetString() == "schedule" && run.GetProperty("hydrated").GetInt64() == 1);
     }
 
     [RealAppViewDatabaseFact]
