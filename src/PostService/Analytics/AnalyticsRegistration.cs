@@ -11,8 +11,7 @@ public static class AnalyticsRegistration
         services.AddSingleton<MetricSnapshots>();
         services.AddSingleton<IHydratedPostsHandler>(provider => provider.GetRequiredService<MetricSnapshots>());
         services.AddSingleton<IHydratedPostsHandler, HashtagIndexer>();
-        services.AddSingleton<AuthorHandles>();
-        services.AddSingleton<IHydratedPostsHandler>(provider => provider.GetRequiredService<AuthorHandles>());
+        services.AddSingleton<IHydratedPostsHandler, AuthorHandles>();
         services.AddSingleton<VelocityQuery>();
         services.AddSingleton<TombstoneTrendQuery>();
         services.AddSingleton<HashtagStats>();

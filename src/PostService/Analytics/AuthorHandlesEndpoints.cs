@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using PostService.Identity;
 using PostService.Security;
 
 namespace PostService.Analytics;
@@ -13,15 +14,15 @@ public static class AuthorHandlesEndpoints
         routes.MapGroup("/authors").WithTags("Engagement").WithApiAccess(ApiAccess.Read)
             .MapGet("/{did}/handles", GetHandles)
             .WithName("GetAuthorHandles")
-            .WithSummary("The handles the AppView gave an author's DID at fetches of their posts, with first and last seen, the latest last")
+            .WithSummary("The handles an author's DID was seen with (at fetches of their posts, or in the firehose), first and last seen, the latest last")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return routes;
     }
 
     public static async Task<Results<Ok<AuthorHandleHistory>, ProblemHttpResult>> GetHandles(
-        string did, AuthorHandles handles, CancellationToken cancellationToken)
+        string did, AuthorHandlesRepository handles, CancellationToken cancellationToken)
     {
-        var history = await handles.HistoryAsync(did, cancellationToken);
+        var history = await handles.OfAsync(did, cancellationToken);
         return history.Count == 0
             ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Author not found",
                 detail: "No fetched post has an author with this DID.")

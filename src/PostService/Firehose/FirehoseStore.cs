@@ -119,6 +119,7 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
         var posts = new List<CachedPostRow>();
         var deletes = new List<object>();
         var handles = new Dictionary<string, object>(StringComparer.Ordinal);
+        var sightings = new List<HandleSighting>();
         var counts = new Dictionary<string, CountRow>(StringComparer.Ordinal);
         foreach (var firehoseEvent in events)
         {
@@ -136,6 +137,10 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
                         break;
                     case HandleChanged handle:
                         handles[handle.Did] = new { handle.Did, handle.Handle, UpdatedAt = seenAt };
+                        if (handle.Handle is { } newHandle)
+                        {
+                            sightings.Add(new HandleSighting(handle.Did, newHandle, seenAt));
+                        }
                         break;
                     case EngagementCreated engagement:
                         counts[engagement.SubjectUri] = (counts.GetValueOrDefault(engagement.SubjectUri) ?? new CountRow(engagement.SubjectUri)).Add(engagement.Kind);
@@ -146,6 +151,8 @@ public sealed class FirehoseStore(IDbConnectionFactory connections, IFirehoseRow
         await rows.InsertPostsAsync(connection, transaction, posts, cancellationToken);
         await KeepRecordsOfBackfilledDidsAsync(connection, transaction, records, now, cancellationToken);
         await ExecuteEachAsync(connection, transaction, SaveHandle, handles.Values.ToList(), cancellationToken);
+        // An author of served posts who changes handle: their history has it at the event, not at their next fetch.
+        await AuthorHandlesRepository.RecordAsync(connection, transaction, sightings, cancellationToken);
         await rows.AddCountsAsync(connection, transaction, counts.Values.ToList(), cancellationToken);
         await ExecuteEachAsync(connection, transaction, DeleteCachedPost, deletes, cancellationToken);
         await ExecuteEachAsync(connection, transaction, MarkServedPostDeleted, deletes, cancellationToken);

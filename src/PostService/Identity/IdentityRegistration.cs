@@ -29,6 +29,7 @@ public static class IdentityRegistration
 
         services.AddSingleton<IdentityResolver>();
         services.AddSingleton<IdentityRepository>();
+        services.AddSingleton<AuthorHandlesRepository>();
         services.AddSingleton<NotFoundExplainer>();
         services.AddSingleton<NotFoundQueue>();
         services.AddSingleton<HandleUriResolver>();

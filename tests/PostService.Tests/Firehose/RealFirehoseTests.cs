@@ -102,6 +102,14 @@ public abstract class RealFirehoseTests(DatabaseProvider provider)
         await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM posts WHERE post_uri = @uri AND deleted_at IS NOT NULL AND not_found_reason = 'deleted' AND text = @text",
             new { uri = created[0].Uri, text = texts[0] }) == 1, "the deleted post is marked and keeps its text", Timeout);
         Assert.Equal(0, service.Count("SELECT count(*) FROM firehose_posts WHERE uri = @uri", new { uri = created[0].Uri }));
+
+        // The author changes handle: their history has it from the #identity event, with no fetch of their posts.
+        var renamed = $"fr{Guid.NewGuid():N}"[..12] + ".test";
+        await Network.ChangeHandleAsync(account.Did, renamed);
+        await Eventually.TrueAsync(() => service.Count("SELECT count(*) FROM author_handles WHERE did = @did", new { did = account.Did }) == 2,
+            "the new handle joins the author's history", Timeout);
+        var history = await client.GetFromJsonAsync<JsonElement>($"/authors/{account.Did}/handles");
+        Assert.Equal([account.Handle, renamed], history.GetProperty("handles").EnumerateArray().Select(handle => handle.GetProperty("handle").GetString()));
     }
 
     [RealAppViewDatabaseFact]
