@@ -49,13 +49,13 @@ public sealed class OutcomeWriter(
             }
         }
         await posts.RecordAsync(hydrated, missing, cancellationToken);
-        await refreshes.ScheduleAsync(hydrated.ConvertAll(post => post.PostUri), fetchedAt, cancellationToken);
         // The row is settled as not_found; why (deleted, hidden, account status) is the author's PDS's to say, asked
         // in the background so that a slow PDS does not hold this call's slot.
         notFound.Enqueue(missing.Select(post => post.PostUri));
         metrics.Count(run, HydrationCount.Hydrated, hydrated.Count);
         metrics.Count(run, HydrationCount.NotFound, missing.Count);
         // After the counts, so that the totals move with the rows.
+        await refreshes.ScheduleAsync(hydrated.ConvertAll(post => post.PostUri), fetchedAt, cancellationToken);
         await HandleHydratedAsync(served, fetchedAt, cancellationToken);
     }
 
@@ -67,9 +67,10 @@ public sealed class OutcomeWriter(
             return;
         }
         var fetchedAt = time.GetUtcNow();
-        await refreshes.ScheduleAsync(settled.Select(post => post.Uri).ToList(), fetchedAt, cancellationToken);
         metrics.Count(run, HydrationCount.Hydrated, settled.Count);
         metrics.Count(run, HydrationCount.HydratedFromFirehose, settled.Count);
+        // After the counts, so that the totals move with the rows.
+        await refreshes.ScheduleAsync(settled.Select(post => post.Uri).ToList(), fetchedAt, cancellationToken);
         await HandleHydratedAsync(settled, fetchedAt, cancellationToken);
     }
 
