@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Dapper;
 using PostService.Storage;
@@ -46,15 +47,19 @@ public abstract class HydrationThroughputTests(DatabaseProvider provider) : IDis
             ("r1", "ok", recent), ("r2", "ok", recent.AddMilliseconds(1)), ("e1", "ok", earlier),
             ("old", "ok", now.AddHours(-7)), ("gone", "not_found", recent), ("waiting", "pending", null));
 
+        var asked = DateTimeOffset.UtcNow;
         var throughput = await _service.CreateClient().GetOkJsonAsync("/hydration/throughput");
+        var answered = DateTimeOffset.UtcNow;
 
         Assert.Equal(6, throughput.GetProperty("hours").GetInt32());
         Assert.Equal(3, throughput.GetProperty("total").GetInt64());
         var minutes = throughput.GetProperty("per_minute").EnumerateArray()
             .Select(minute => (minute.GetProperty("minute").GetString(), minute.GetProperty("hydrated").GetInt64())).ToList();
         Assert.Equal([(DbTime.ToText(earlier)[..16], 1L), (DbTime.ToText(recent)[..16], 2L)], minutes);
-        var since = DateTimeOffset.Parse(throughput.GetProperty("since").GetString()!);
-        Assert.InRange(now - since, TimeSpan.FromHours(6) - TimeSpan.FromMinutes(1), TimeSpan.FromHours(6));
+        // Six hours that end with the current minute: they start 5 h 59 min before the minute the service answered in.
+        var since = DateTimeOffset.Parse(throughput.GetProperty("since").GetString()!, CultureInfo.InvariantCulture);
+        static DateTimeOffset StartFor(DateTimeOffset at) => new DateTimeOffset(at.Ticks - at.Ticks % TimeSpan.TicksPerMinute, TimeSpan.Zero).AddMinutes(1 - 6 * 60);
+        Assert.InRange(since, StartFor(asked), StartFor(answered));
     }
 
     [DatabaseFact]
