@@ -29,28 +29,43 @@ public sealed class FirehoseHydrator(IDbConnectionFactory connections, PostsRepo
         RETURNING posts.post_uri
         """;
 
+    // Posts already ok (due for a refresh) are not the cache's: their authors' handles need not be looked up either.
     private const string SelectCachedTemplate = """
-        SELECT fp.uri, fp.did, h.handle FROM firehose_posts fp LEFT JOIN firehose_handles h ON h.did = fp.did WHERE {0}
+        SELECT fp.uri, fp.did, h.handle, CAST(fp.hashtags AS TEXT)
+        FROM firehose_posts fp
+            JOIN posts p ON p.post_uri = fp.uri AND p.hydration_status <> 'ok'
+            LEFT JOIN firehose_handles h ON h.did = fp.did
+        WHERE {0}
         """;
-
-    private const string SelectHashtagsTemplate = "SELECT uri, CAST(hashtags AS TEXT) FROM firehose_posts WHERE {0}";
 
     private readonly string _selectCached = string.Format(SelectCachedTemplate, connections.Dialect.IsAnyOf("fp.uri", "@Uris"));
     private readonly string _hydrateFromCache = string.Format(HydrateFromCacheTemplate, connections.Dialect.IsAnyOf("posts.post_uri", "@Uris"));
-    private readonly string _selectHashtags = string.Format(SelectHashtagsTemplate, connections.Dialect.IsAnyOf("uri", "@Uris"));
 
     /// <summary>Settles those of <paramref name="uris"/> the cache holds; returns the posts it settled, as they now stand.</summary>
     public async Task<IReadOnlyList<HydratedPost>> TryHydrateAsync(IReadOnlyList<string> uris, CancellationToken cancellationToken)
     {
-        var settled = await SettleAsync(uris, cancellationToken);
+        if (uris.Count == 0)
+        {
+            return [];
+        }
+        // A read first: most misses then cost no write transaction (SQLite has one writer at a time).
+        var cached = await connections.QueryListAsync<(string Uri, string Did, string? Handle, string? Hashtags)>(
+            _selectCached, new { Uris = connections.Dialect.List(uris) }, cancellationToken);
+        if (cached.Count == 0)
+        {
+            return [];
+        }
+        await handles.LearnAsync(cached.Where(post => post.Handle is null).Select(post => post.Did).ToHashSet(StringComparer.Ordinal), cancellationToken);
+        var parameters = new { Uris = connections.Dialect.List(cached.Select(post => post.Uri).ToList()), Now = DbTime.ToText(time.GetUtcNow()) };
+        var settled = await connections.WriteAsync(async (connection, transaction) =>
+            (IReadOnlyList<string>)(await connection.QueryAsync<string>(
+                new CommandDefinition(_hydrateFromCache, parameters, transaction, cancellationToken: cancellationToken))).AsList(), cancellationToken);
         if (settled.Count == 0)
         {
             return [];
         }
         // What the settled posts now hold, for the work that follows a fetch (snapshots, hashtags, rule tags, handles).
-        var hashtags = (await connections.QueryListAsync<(string Uri, string? Hashtags)>(
-                _selectHashtags, new { Uris = connections.Dialect.List(settled) }, cancellationToken))
-            .ToDictionary(row => row.Uri, row => row.Hashtags, StringComparer.Ordinal);
+        var hashtags = cached.ToDictionary(post => post.Uri, post => post.Hashtags, StringComparer.Ordinal);
         return (await posts.GetManyAsync(settled, cancellationToken))
             .Select(post => new HydratedPost(post.PostUri, post.Cid!, post.AuthorDid!, post.AuthorHandle!, post.IndexedAt!, post.CreatedAt, post.Text,
                 post.Langs, post.ReplyParentUri, post.ReplyRootUri, post.EmbedType, post.LikeCount, post.RepostCount, post.ReplyCount, post.QuoteCount,
@@ -61,24 +76,4 @@ public sealed class FirehoseHydrator(IDbConnectionFactory connections, PostsRepo
     // Normalised again: rows cached by an earlier version kept the facets' tags as written.
     private static List<string>? Normalized(string? hashtags) => hashtags is null ? null
         : JsonSerializer.Deserialize<List<string>>(hashtags)!.Select(Hashtag.Normalize).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
-
-    private async Task<IReadOnlyList<string>> SettleAsync(IReadOnlyList<string> uris, CancellationToken cancellationToken)
-    {
-        if (uris.Count == 0)
-        {
-            return [];
-        }
-        // A read first: most misses then cost no write transaction (SQLite has one writer at a time).
-        var cached = await connections.QueryListAsync<(string Uri, string Did, string? Handle)>(
-            _selectCached, new { Uris = connections.Dialect.List(uris) }, cancellationToken);
-        if (cached.Count == 0)
-        {
-            return [];
-        }
-        await handles.LearnAsync(cached.Where(post => post.Handle is null).Select(post => post.Did).ToHashSet(StringComparer.Ordinal), cancellationToken);
-        var parameters = new { Uris = connections.Dialect.List(cached.Select(post => post.Uri).ToList()), Now = DbTime.ToText(time.GetUtcNow()) };
-        return await connections.WriteAsync(async (connection, transaction) =>
-            (IReadOnlyList<string>)(await connection.QueryAsync<string>(
-                new CommandDefinition(_hydrateFromCache, parameters, transaction, cancellationToken: cancellationToken))).AsList(), cancellationToken);
-    }
 }
