@@ -31,5 +31,5 @@ public static class Age
         age.Ticks % TimeSpan.TicksPerDay == 0 ? $"{age.Ticks / TimeSpan.TicksPerDay}d"
         : age.Ticks % TimeSpan.TicksPerHour == 0 ? $"{age.Ticks / TimeSpan.TicksPerHour}h"
         : age.Ticks % TimeSpan.TicksPerMinute == 0 ? $"{age.Ticks / TimeSpan.TicksPerMinute}m"
-        : (age.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s";
+        : age.TotalSeconds.ToString(CultureInfo.InvariantCulture) + "s";
 }

@@ -55,8 +55,7 @@ public sealed class OutcomeWriter(
         metrics.Count(run, HydrationCount.Hydrated, hydrated.Count);
         metrics.Count(run, HydrationCount.NotFound, missing.Count);
         // After the counts, so that the totals move with the rows.
-        await refreshes.ScheduleAsync(hydrated.ConvertAll(post => post.PostUri), fetchedAt, cancellationToken);
-        await HandleHydratedAsync(served, fetchedAt, cancellationToken);
+        await FollowFetchAsync(served, fetchedAt, cancellationToken);
     }
 
     /// <summary>Counts the posts the firehose's cache settled (already written) and does what follows any fetch.</summary>
@@ -70,16 +69,17 @@ public sealed class OutcomeWriter(
         metrics.Count(run, HydrationCount.Hydrated, settled.Count);
         metrics.Count(run, HydrationCount.HydratedFromFirehose, settled.Count);
         // After the counts, so that the totals move with the rows.
-        await refreshes.ScheduleAsync(settled.Select(post => post.Uri).ToList(), fetchedAt, cancellationToken);
-        await HandleHydratedAsync(settled, fetchedAt, cancellationToken);
+        await FollowFetchAsync(settled, fetchedAt, cancellationToken);
     }
 
-    private async Task HandleHydratedAsync(IReadOnlyList<HydratedPost> hydrated, DateTimeOffset fetchedAt, CancellationToken cancellationToken)
+    /// <summary>What follows any successful fetch of <paramref name="hydrated"/>: their next refresh, then the handlers.</summary>
+    private async Task FollowFetchAsync(IReadOnlyList<HydratedPost> hydrated, DateTimeOffset fetchedAt, CancellationToken cancellationToken)
     {
         if (hydrated.Count == 0)
         {
             return;
         }
+        await refreshes.ScheduleAsync(hydrated.Select(post => post.Uri).ToList(), fetchedAt, cancellationToken);
         foreach (var handler in handlers)
         {
             try
