@@ -1,4 +1,5 @@
 using Dapper;
+using PostService.Hydration;
 using PostService.Storage;
 
 namespace PostService.Analytics;
@@ -14,20 +15,20 @@ public sealed record TombstoneTrend(int Days, string Since, long Tombstoned, lon
 
 /// <summary>
 /// What became of served posts over time: tombstones by the day they were found gone, and not-found posts by the day of
-/// their latest fetch, each split by the reason their PDS gave (<c>unexplained</c> until it was asked).
+/// their latest fetch, each split by the reason their PDS gave (<see cref="CoverageQueries.Unexplained"/> until it was asked).
 /// </summary>
 public sealed class TombstoneTrendQuery(IDbConnectionFactory connections)
 {
     private const string TombstonedPerDay = """
-        SELECT substr(ts_text(deleted_at), 1, 10) AS Day, coalesce(not_found_reason, 'unexplained') AS Reason, count(*) AS Posts
+        SELECT substr(ts_text(deleted_at), 1, 10) AS Day, not_found_reason AS Reason, count(*) AS Posts
         FROM posts WHERE deleted_at >= to_ts(@Since)
-        GROUP BY substr(ts_text(deleted_at), 1, 10), coalesce(not_found_reason, 'unexplained')
+        GROUP BY substr(ts_text(deleted_at), 1, 10), not_found_reason
         """;
 
     private const string NotFoundPerDay = """
-        SELECT substr(ts_text(last_hydrated_at), 1, 10) AS Day, coalesce(not_found_reason, 'unexplained') AS Reason, count(*) AS Posts
+        SELECT substr(ts_text(last_hydrated_at), 1, 10) AS Day, not_found_reason AS Reason, count(*) AS Posts
         FROM posts WHERE hydration_status = 'not_found' AND last_hydrated_at >= to_ts(@Since)
-        GROUP BY substr(ts_text(last_hydrated_at), 1, 10), coalesce(not_found_reason, 'unexplained')
+        GROUP BY substr(ts_text(last_hydrated_at), 1, 10), not_found_reason
         """;
 
     public async Task<TombstoneTrend> GetAsync(DateTimeOffset now, int days, CancellationToken cancellationToken)
@@ -52,10 +53,11 @@ public sealed class TombstoneTrendQuery(IDbConnectionFactory connections)
     {
         var perDay = new Dictionary<string, Dictionary<string, long>>(StringComparer.Ordinal);
         // Read as tuples: on an empty result SQLite types expression columns as BLOB, which no record constructor matches.
-        foreach (var (day, reason, posts) in await connection.QueryAsync<(string Day, string Reason, long Posts)>(
+        foreach (var (day, reason, posts) in await connection.QueryAsync<(string Day, string? Reason, long Posts)>(
             new CommandDefinition(sql, parameters, cancellationToken: cancellationToken)))
         {
-            (perDay.TryGetValue(day, out var reasons) ? reasons : perDay[day] = new Dictionary<string, long>(StringComparer.Ordinal))[reason] = posts;
+            // As coverage counts it: a post whose PDS was not asked yet is unexplained.
+            (perDay.TryGetValue(day, out var reasons) ? reasons : perDay[day] = new Dictionary<string, long>(StringComparer.Ordinal))[reason ?? CoverageQueries.Unexplained] = posts;
         }
         return perDay;
     }
