@@ -13,8 +13,7 @@ public abstract class AuthorHandleHistoryTests(DatabaseProvider provider)
 {
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(60);
 
-    private static RealAppViewNetwork Network =>
-        RealAppViewNetwork.Current ?? throw new InvalidOperationException("only run when the network is up");
+    private static RealAppViewNetwork Network => RealAppViewNetwork.Required;
 
     [RealNetworkDatabaseFact]
     public async Task ARefreshThatSeesANewHandleKeepsItOnThePostAndTheOldOneInTheHistory()

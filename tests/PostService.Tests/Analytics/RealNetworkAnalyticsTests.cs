@@ -14,8 +14,7 @@ public abstract class RealNetworkAnalyticsTests(DatabaseProvider provider)
 
     public sealed class OnPostgres() : RealNetworkAnalyticsTests(DatabaseProvider.Postgres), IRunsOnPostgres;
 
-    private static RealAppViewNetwork Network =>
-        RealAppViewNetwork.Current ?? throw new InvalidOperationException("only run by [RealAppViewDatabaseFact] when the network is up");
+    private static RealAppViewNetwork Network => RealAppViewNetwork.Required;
 
     private static readonly TimeSpan HydrationTimeout = TimeSpan.FromSeconds(60);
 

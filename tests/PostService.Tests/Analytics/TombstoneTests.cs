@@ -13,8 +13,7 @@ public abstract class TombstoneTests(DatabaseProvider provider)
 {
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(60);
 
-    private static RealAppViewNetwork Network =>
-        RealAppViewNetwork.Current ?? throw new InvalidOperationException("only run when the network is up");
+    private static RealAppViewNetwork Network => RealAppViewNetwork.Required;
 
     private PostServiceFactory StartService(bool redactDeletedText = false) => HydratingService.Start(Network.AppViewUrl, new Dictionary<string, string?>
     {

@@ -18,8 +18,7 @@ public abstract class RepoBackfillTests(DatabaseProvider provider)
     private static readonly DateTimeOffset Since = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly string[] Collections = ["app.bsky.feed.post", "app.bsky.feed.like", "app.bsky.feed.repost", "app.bsky.graph.follow"];
 
-    private static RealAppViewNetwork Network =>
-        RealAppViewNetwork.Current ?? throw new InvalidOperationException("only run when the network is up");
+    private static RealAppViewNetwork Network => RealAppViewNetwork.Required;
 
     /// <summary>A participant with posts in and out of the window, a reply, a quote, a like, a repost and a follow.</summary>
     internal static async Task<(RealAppViewNetwork.Account Participant, string Author, string InWindowPost, string OldPost)> ParticipantAsync(string prefix)

@@ -13,8 +13,7 @@ namespace PostService.Tests.Engagements;
 /// </summary>
 public abstract class EngagementsTests(DatabaseProvider provider)
 {
-    private static RealAppViewNetwork Network =>
-        RealAppViewNetwork.Current ?? throw new InvalidOperationException("only run when the network is up");
+    private static RealAppViewNetwork Network => RealAppViewNetwork.Required;
 
     private static string Row(JsonElement row) => string.Join(" ",
         row.GetProperty("engagement_type").GetString(), row.GetProperty("post_uri").GetString(),

@@ -20,8 +20,7 @@ public abstract class RealFirehoseTests(DatabaseProvider provider)
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    private static RealAppViewNetwork Network =>
-        RealAppViewNetwork.Current ?? throw new InvalidOperationException("only run when the network is up");
+    private static RealAppViewNetwork Network => RealAppViewNetwork.Required;
 
     private static Dictionary<string, string?> FirehoseSettings() => new()
     {

@@ -14,8 +14,7 @@ public sealed class RealAppViewTests
 {
     private static readonly TimeSpan HydrationTimeout = TimeSpan.FromSeconds(60);
 
-    private static RealAppViewNetwork Network =>
-        RealAppViewNetwork.Current ?? throw new InvalidOperationException("only run by [RealAppViewFact] when the network is up");
+    private static RealAppViewNetwork Network => RealAppViewNetwork.Required;
 
     // A real AppView on a busy two-core machine can take longer than the fake's 2 s per attempt.
     private static PostServiceFactory StartService() =>

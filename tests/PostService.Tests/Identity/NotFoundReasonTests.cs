@@ -15,8 +15,7 @@ public abstract class NotFoundReasonTests(DatabaseProvider provider)
 {
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(60);
 
-    private static RealAppViewNetwork Network =>
-        RealAppViewNetwork.Current ?? throw new InvalidOperationException("only run when the network is up");
+    private static RealAppViewNetwork Network => RealAppViewNetwork.Required;
 
     private PostServiceFactory StartService() => HydratingService.Start(Network.AppViewUrl, new Dictionary<string, string?>
     {

@@ -38,6 +38,10 @@ public sealed class RealAppViewNetwork
     /// <summary>The network, or null when it is not up (then <see cref="SkipReason"/> says why).</summary>
     public static RealAppViewNetwork? Current => Probe.Value.Network;
 
+    /// <summary>The network, for tests that only run when it is up (<c>[RealAppViewFact]</c> and the like).</summary>
+    public static RealAppViewNetwork Required =>
+        Current ?? throw new InvalidOperationException("only run by a [RealAppView...] or [RealNetwork...] attribute when the network is up");
+
     /// <summary>Why the real-AppView tests are skipped, or null when the network answers. Probed once per test run.</summary>
     public static string? SkipReason => Probe.Value.SkipReason;
 
