@@ -20,7 +20,8 @@ public static class ExportBenchmark
         """;
 
     private const string InsertServed = """
-        INSERT INTO feed_request_posts (request_id, post_index, post_uri, post_json) VALUES (@RequestId, @Position, @Uri, '{}')
+        INSERT INTO feed_request_posts (request_id, post_index, post_uri, post_json, post_id)
+        VALUES (@RequestId, @Position, @Uri, '{}', (SELECT post_id FROM posts WHERE post_uri = @Uri))
         """;
 
     public static async Task<int> RunAsync(Arguments arguments)

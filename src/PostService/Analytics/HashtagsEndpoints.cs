@@ -28,7 +28,7 @@ public sealed class HashtagPostsQuery(IDbConnectionFactory connections)
     private const string SelectPage = """
         SELECT p.post_uri, p.author_did, p.author_handle, p.text, ts_text(p.created_at) AS created_at,
                p.like_count, p.repost_count, p.reply_count, p.quote_count,
-               (SELECT count(*) FROM feed_request_posts served WHERE served.post_uri = p.post_uri) AS times_served
+               (SELECT count(*) FROM feed_request_posts served WHERE served.post_id = p.post_id) AS times_served
         FROM hashtags h
         JOIN post_hashtags ph ON ph.hashtag_id = h.id
         JOIN posts p ON p.post_uri = ph.post_uri

@@ -56,7 +56,7 @@ public sealed class VelocityQuery(IDbConnectionFactory connections)
         )
         SELECT m.post_uri, p.author_handle, p.text, m.baseline, m.current_value AS current, m.current_value - m.baseline AS gained,
                ts_text(m.captured_at) AS last_captured_at,
-               (SELECT count(*) FROM feed_request_posts served WHERE served.post_uri = m.post_uri) AS times_served
+               (SELECT count(*) FROM feed_request_posts served WHERE served.post_id = p.post_id) AS times_served
         FROM measured m JOIN posts p ON p.post_uri = m.post_uri
         WHERE m.current_value - m.baseline > 0
         ORDER BY gained DESC, m.post_uri

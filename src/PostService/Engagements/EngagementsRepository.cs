@@ -48,13 +48,13 @@ public sealed class EngagementsRepository(IDbConnectionFactory connections)
     /// on the engagement's createdAt. Shared with the <c>engagements</c> export.
     /// </summary>
     // The serving (a feed_request_posts row) is chosen per engagement by a correlated subquery (SQLite has no LATERAL): the
-    // served-URI index finds the post's servings, by its URI or by a handle-based URI that resolved to it, and the requester
+    // served-post index finds the post's servings, by its URI or by a handle-based URI that resolved to it, and the requester
     // and the time narrow them. Engagements without a createdAt cannot follow a serving.
     public const string EngagementsWithServings = """
         FROM (
             SELECT r.did, r.uri, r.record_type, r.subject_uri, r.created_at,
                    (SELECT frp.id FROM feed_request_posts frp JOIN feed_requests fr ON fr.request_id = frp.request_id
-                    WHERE (frp.post_uri = r.subject_uri OR frp.post_uri IN (SELECT p.post_uri FROM posts p WHERE p.resolved_uri = r.subject_uri))
+                    WHERE frp.post_id IN (SELECT p.post_id FROM posts p WHERE p.post_uri = r.subject_uri OR p.resolved_uri = r.subject_uri)
                       AND fr.requester_did = r.did AND fr.timestamp <= r.created_at
                     ORDER BY fr.timestamp DESC, fr.request_id DESC LIMIT 1) AS serving_id
             FROM repo_records r

@@ -37,7 +37,7 @@ public static class ExportDatasets
         WHERE (@RequesterDid IS NULL AND @Algo IS NULL AND @Since IS NULL AND @Until IS NULL)
            OR EXISTS (
                SELECT 1 FROM feed_request_posts frp JOIN feed_requests r ON r.request_id = frp.request_id
-               WHERE frp.post_uri = p.post_uri
+               WHERE frp.post_id = p.post_id
                  AND (@RequesterDid IS NULL OR r.requester_did = @RequesterDid)
                  AND (@Algo IS NULL OR r.algo = @Algo)
                  AND (@Since IS NULL OR r.timestamp >= to_ts(@Since))

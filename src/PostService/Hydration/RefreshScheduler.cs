@@ -15,10 +15,12 @@ public sealed class RefreshScheduler(IDbConnectionFactory connections, RefreshSc
     private const string SelectKnownTemplate = "SELECT post_uri, ts_text(first_served_at) FROM posts WHERE {0}";
 
     private const string SelectFirstServedTemplate = """
-        SELECT frp.post_uri, ts_text(min(fr.timestamp))
-        FROM feed_request_posts frp JOIN feed_requests fr ON fr.request_id = frp.request_id
+        SELECT p.post_uri, ts_text(min(fr.timestamp))
+        FROM posts p
+        JOIN feed_request_posts frp ON frp.post_id = p.post_id
+        JOIN feed_requests fr ON fr.request_id = frp.request_id
         WHERE {0}
-        GROUP BY frp.post_uri
+        GROUP BY p.post_uri
         """;
 
     // Only while the post is still ok: a later outcome of another process wins.
@@ -28,7 +30,7 @@ public sealed class RefreshScheduler(IDbConnectionFactory connections, RefreshSc
         """;
 
     private readonly string _selectKnown = string.Format(SelectKnownTemplate, connections.Dialect.IsAnyOf("post_uri", "@Uris"));
-    private readonly string _selectFirstServed = string.Format(SelectFirstServedTemplate, connections.Dialect.IsAnyOf("frp.post_uri", "@Uris"));
+    private readonly string _selectFirstServed = string.Format(SelectFirstServedTemplate, connections.Dialect.IsAnyOf("p.post_uri", "@Uris"));
 
     /// <summary>Books the next refresh of <paramref name="uris"/>, fetched at <paramref name="fetchedAt"/>.</summary>
     public async Task ScheduleAsync(IReadOnlyCollection<string> uris, DateTimeOffset fetchedAt, CancellationToken cancellationToken)

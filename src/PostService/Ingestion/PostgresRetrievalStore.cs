@@ -6,7 +6,7 @@ using PostService.Storage;
 namespace PostService.Ingestion;
 
 /// <summary>
-/// Ingestion on PostgreSQL: a request in four statements over arrays (<c>unnest</c>), each request in a transaction of
+/// Ingestion on PostgreSQL: a request in five statements over arrays (<c>unnest</c>), each request in a transaction of
 /// its own. PostgreSQL takes concurrent writers and flushes concurrent commits together itself; a shared transaction
 /// would only take row and id locks out of the sorted order that keeps replicas from deadlocking.
 /// </summary>
@@ -29,11 +29,13 @@ public sealed class PostgresRetrievalStore(IDbConnectionFactory connections) : I
             AS r(request_id, requester_did, algo, timestamp, posts_json, received_at)
         """;
 
+    // After the posts, so that each served row finds its post's number (see M014_ServedRowsByPostId).
     private const string InsertRequestPosts = """
-        INSERT INTO feed_request_posts (request_id, post_index, post_uri, post_json)
-        SELECT p.request_id, p.post_index, p.post_uri, to_json_doc(p.post_json)
-        FROM unnest(@RequestIds, @PostIndexes, @PostUris, @PostJsons) WITH ORDINALITY AS p(request_id, post_index, post_uri, post_json, n)
-        ORDER BY p.n
+        INSERT INTO feed_request_posts (request_id, post_index, post_uri, post_json, post_id)
+        SELECT s.request_id, s.post_index, s.post_uri, to_json_doc(s.post_json), p.post_id
+        FROM unnest(@RequestIds, @PostIndexes, @PostUris, @PostJsons) WITH ORDINALITY AS s(request_id, post_index, post_uri, post_json, n)
+        LEFT JOIN posts p ON p.post_uri = s.post_uri
+        ORDER BY s.n
         """;
 
     // Rows come in URI order, so concurrent batches lock shared rows in the same order and cannot deadlock; an existing
@@ -67,13 +69,6 @@ public sealed class PostgresRetrievalStore(IDbConnectionFactory connections) : I
             PostsJsons = requests.Select(request => request.PostsJson).ToArray(),
             ReceivedAts = requests.Select(request => request.ReceivedAt).ToArray(),
         }, transaction);
-        await connection.ExecuteAsync(InsertRequestPosts, new
-        {
-            RequestIds = rows.ServedPosts.Select(post => post.RequestId).ToArray(),
-            PostIndexes = rows.ServedPosts.Select(post => post.PostIndex).ToArray(),
-            PostUris = rows.ServedPosts.Select(post => post.PostUri).ToArray(),
-            PostJsons = rows.ServedPosts.Select(post => post.PostJson).ToArray(),
-        }, transaction);
         var ordered = rows.Posts.OrderBy(post => post.PostUri, StringComparer.Ordinal).ToList();
         var posts = await connection.QueryAsync<(string PostUri, string HydrationStatus, bool Inserted)>(InsertPosts, new
         {
@@ -81,6 +76,13 @@ public sealed class PostgresRetrievalStore(IDbConnectionFactory connections) : I
             Cids = ordered.Select(post => post.Cid).ToArray(),
             Statuses = ordered.Select(post => post.InvalidReason is null ? HydrationStatus.Pending : HydrationStatus.Invalid).ToArray(),
             Errors = ordered.Select(post => post.InvalidReason).ToArray(),
+        }, transaction);
+        await connection.ExecuteAsync(InsertRequestPosts, new
+        {
+            RequestIds = rows.ServedPosts.Select(post => post.RequestId).ToArray(),
+            PostIndexes = rows.ServedPosts.Select(post => post.PostIndex).ToArray(),
+            PostUris = rows.ServedPosts.Select(post => post.PostUri).ToArray(),
+            PostJsons = rows.ServedPosts.Select(post => post.PostJson).ToArray(),
         }, transaction);
         return new RetrievalWrite(replaced, posts.Where(post => post.Inserted && post.HydrationStatus == HydrationStatus.Pending).Select(post => post.PostUri).ToList());
     }

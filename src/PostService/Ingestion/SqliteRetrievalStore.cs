@@ -22,18 +22,23 @@ public sealed class SqliteRetrievalStore(IDbConnectionFactory connections) : IRe
         """;
 
     private const string InsertRequestPost = """
-        INSERT INTO feed_request_posts (request_id, post_index, post_uri, post_json)
-        VALUES (@RequestId, @PostIndex, @PostUri, @PostJson)
+        INSERT INTO feed_request_posts (request_id, post_index, post_uri, post_json, post_id)
+        VALUES (@RequestId, @PostIndex, @PostUri, @PostJson, @PostId)
         """;
+
+    // The writer numbers the posts it adds itself (see M014_ServedRowsByPostId), from the highest number stored.
+    private const string SelectLastPostId = "SELECT coalesce(max(post_id), 0) FROM posts";
 
     // One statement per URI that both checks and inserts: a row it adds is a new post, a conflict a known one.
     private const string InsertPost = """
-        INSERT INTO posts (post_uri, cid, hydration_status, hydration_error) VALUES (@PostUri, @Cid, @Status, @Error)
+        INSERT INTO posts (post_uri, cid, hydration_status, hydration_error, post_id) VALUES (@PostUri, @Cid, @Status, @Error, @PostId)
         ON CONFLICT (post_uri) DO NOTHING
         """;
 
+    private const string SelectKnownPost = "SELECT post_id, cid IS NULL FROM posts WHERE post_uri = @PostUri";
+
     // A known post keeps its status and metadata; it only gains a CID it lacked.
-    private const string FillMissingCid = "UPDATE posts SET cid = @Cid WHERE post_uri = @PostUri AND cid IS NULL";
+    private const string FillMissingCid = "UPDATE posts SET cid = @Cid WHERE post_uri = @PostUri";
 
     // The posts a batch adds, counted once per batch rather than by a trigger per row (see M008_PostCountsByWriters).
     private const string CountNewPosts = """
@@ -65,51 +70,57 @@ public sealed class SqliteRetrievalStore(IDbConnectionFactory connections) : IRe
                     request.RequestId, request.RequesterDid, request.Algo, request.Timestamp, request.PostsJson, request.ReceivedAt);
             }
         }
+        var posts = StorePosts(connection, rows.Posts);
         using (var insertServed = new SqliteRowStatement(connection, InsertRequestPost))
         {
             foreach (var served in rows.ServedPosts)
             {
-                insertServed.Run(served.RequestId, served.PostIndex, served.PostUri, served.PostJson);
+                long? postId = served.PostUri is { } uri ? posts.PostIds[uri] : null;
+                insertServed.Run(served.RequestId, served.PostIndex, served.PostUri, served.PostJson, postId);
             }
         }
-        return new RetrievalWrite(replaced, AddUnseenPosts(connection, rows.Posts));
+        return new RetrievalWrite(replaced, posts.NewPending);
     }
 
     /// <summary>
-    /// Adds a <c>pending</c> row (or <c>invalid</c>, with its reason) for each URI not seen before, in URI order, and
-    /// counts them; a known post only gains a CID it lacked. Returns the URIs that became new <c>pending</c> posts.
+    /// Adds a <c>pending</c> row (or <c>invalid</c>, with its reason) for each URI not seen before, in URI order,
+    /// numbered after the highest stored number, and counts them; a known post only gains a CID it lacked. Returns every
+    /// URI's post number and the URIs that became new <c>pending</c> posts.
     /// </summary>
-    private static List<string> AddUnseenPosts(DbConnection connection, IReadOnlyList<NewPost> posts)
+    private static (Dictionary<string, long> PostIds, List<string> NewPending) StorePosts(DbConnection connection, IReadOnlyList<NewPost> posts)
     {
+        var postIds = new Dictionary<string, long>(posts.Count, StringComparer.Ordinal);
         var newPending = new List<string>();
         var newInvalid = 0;
-        var knownWithCid = new List<NewPost>();
+        using (var lastPostId = new SqliteRowStatement(connection, SelectLastPostId))
         using (var insertPost = new SqliteRowStatement(connection, InsertPost))
+        using (var selectKnown = new SqliteRowStatement(connection, SelectKnownPost))
+        using (var fillCid = new SqliteRowStatement(connection, FillMissingCid))
         {
+            var nextPostId = lastPostId.Query().GetInt64(0) + 1;
             foreach (var post in posts.OrderBy(post => post.PostUri, StringComparer.Ordinal))
             {
                 var valid = post.InvalidReason is null;
-                var added = insertPost.Run(post.PostUri, valid ? post.Cid : null,
-                    valid ? HydrationStatus.Pending : HydrationStatus.Invalid, post.InvalidReason) > 0;
-                if (added && valid)
+                if (insertPost.Run(post.PostUri, valid ? post.Cid : null,
+                        valid ? HydrationStatus.Pending : HydrationStatus.Invalid, post.InvalidReason, nextPostId) > 0)
                 {
-                    newPending.Add(post.PostUri);
+                    postIds[post.PostUri] = nextPostId++;
+                    if (valid)
+                    {
+                        newPending.Add(post.PostUri);
+                    }
+                    else
+                    {
+                        newInvalid++;
+                    }
+                    continue;
                 }
-                else if (added)
+                var known = selectKnown.Query(post.PostUri);
+                postIds[post.PostUri] = known.GetInt64(0);
+                if (valid && post.Cid is not null && known.GetInt64(1) == 1)
                 {
-                    newInvalid++;
+                    fillCid.Run(post.Cid, post.PostUri);
                 }
-                else if (valid && post.Cid is not null)
-                {
-                    knownWithCid.Add(post);
-                }
-            }
-        }
-        using (var fillCid = new SqliteRowStatement(connection, FillMissingCid))
-        {
-            foreach (var post in knownWithCid)
-            {
-                fillCid.Run(post.Cid, post.PostUri);
             }
         }
         using (var count = new SqliteRowStatement(connection, CountNewPosts))
@@ -122,6 +133,6 @@ public sealed class SqliteRetrievalStore(IDbConnectionFactory connections) : IRe
                 }
             }
         }
-        return newPending;
+        return (postIds, newPending);
     }
 }

@@ -58,14 +58,14 @@ public sealed class PostgresCopy(SqliteConnectionFactory source, PostgresConnect
         new("feed_requests", [("request_id", Kind.BigInt), ("requester_did", Kind.Text), ("algo", Kind.Text), ("timestamp", Kind.Time),
             ("posts_json", Kind.Json), ("received_at", Kind.Time)]),
         new("feed_request_posts", [("id", Kind.BigInt), ("request_id", Kind.BigInt), ("post_index", Kind.Int), ("post_uri", Kind.Text),
-            ("post_json", Kind.Json)]),
+            ("post_json", Kind.Json), ("post_id", Kind.BigInt)]),
         new("posts", [("post_uri", Kind.Text), ("cid", Kind.Text), ("author_did", Kind.Text), ("author_handle", Kind.Text),
             ("indexed_at", Kind.Time), ("created_at", Kind.Time), ("last_hydrated_at", Kind.Time), ("hydration_status", Kind.Text),
             ("hydration_error", Kind.Text), ("text", Kind.Text), ("langs", Kind.Json), ("reply_parent_uri", Kind.Text),
             ("reply_root_uri", Kind.Text), ("embed_type", Kind.Text), ("like_count", Kind.BigInt), ("repost_count", Kind.BigInt),
             ("reply_count", Kind.BigInt), ("quote_count", Kind.BigInt), ("attempts", Kind.BigInt), ("next_attempt_at", Kind.Time),
             ("metadata_source", Kind.Text), ("not_found_reason", Kind.Text), ("resolved_uri", Kind.Text), ("deleted_at", Kind.Time),
-            ("first_served_at", Kind.Time), ("next_refresh_at", Kind.Time)]),
+            ("first_served_at", Kind.Time), ("next_refresh_at", Kind.Time), ("post_id", Kind.BigInt)]),
         new("hydration_runs", [("run_id", Kind.BigInt), ("trigger", Kind.Text), ("force", Kind.Bool), ("refresh", Kind.Bool),
             ("started_at", Kind.Time), ("finished_at", Kind.Time), ("status", Kind.Text), ("attempted", Kind.BigInt), ("hydrated", Kind.BigInt),
             ("not_found", Kind.BigInt), ("errors", Kind.BigInt), ("skipped_cached", Kind.BigInt), ("api_calls", Kind.BigInt),
@@ -90,6 +90,7 @@ public sealed class PostgresCopy(SqliteConnectionFactory source, PostgresConnect
     // Identity columns given explicit values: their sequences must continue after the copied ids.
     private const string AdvanceSequences = """
         SELECT setval(pg_get_serial_sequence('feed_request_posts', 'id'), greatest((SELECT max(id) FROM feed_request_posts), 1));
+        SELECT setval(pg_get_serial_sequence('posts', 'post_id'), greatest((SELECT max(post_id) FROM posts), 1));
         SELECT setval(pg_get_serial_sequence('hydration_runs', 'run_id'), greatest((SELECT max(run_id) FROM hydration_runs), 1));
         SELECT setval(pg_get_serial_sequence('ingest_events', 'id'), greatest((SELECT max(id) FROM ingest_events), 1));
         SELECT setval(pg_get_serial_sequence('hashtags', 'id'), greatest((SELECT max(id) FROM hashtags), 1));

@@ -23,6 +23,7 @@ public sealed class SqliteRowStatement : IDisposable
     /// <summary>Runs the statement with <paramref name="values"/> bound in order; returns the rows it changed.</summary>
     public int Run(params ReadOnlySpan<object?> values)
     {
+        raw.sqlite3_reset(_statement);
         for (var i = 0; i < values.Length; i++)
         {
             SqliteException.ThrowExceptionForRC(Bind(i + 1, values[i]), _database);
@@ -36,7 +37,36 @@ public sealed class SqliteRowStatement : IDisposable
         return raw.sqlite3_changes(_database);
     }
 
+    /// <summary>
+    /// Runs a query with <paramref name="values"/> bound in order and returns its first row, readable until the
+    /// statement runs again; a query that returns no row is an error.
+    /// </summary>
+    public Row Query(params ReadOnlySpan<object?> values)
+    {
+        raw.sqlite3_reset(_statement);
+        for (var i = 0; i < values.Length; i++)
+        {
+            SqliteException.ThrowExceptionForRC(Bind(i + 1, values[i]), _database);
+        }
+        var result = raw.sqlite3_step(_statement);
+        if (result == raw.SQLITE_DONE)
+        {
+            throw new InvalidOperationException($"The query returned no row: {raw.sqlite3_sql(_statement).utf8_to_string()}");
+        }
+        if (result != raw.SQLITE_ROW)
+        {
+            SqliteException.ThrowExceptionForRC(result, _database);
+        }
+        return new Row(_statement);
+    }
+
     public void Dispose() => _statement.Dispose();
+
+    /// <summary>The current row of a <see cref="Query"/>.</summary>
+    public readonly struct Row(sqlite3_stmt statement)
+    {
+        public long GetInt64(int column) => raw.sqlite3_column_int64(statement, column);
+    }
 
     private int Bind(int index, object? value) => value switch
     {

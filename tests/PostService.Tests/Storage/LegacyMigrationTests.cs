@@ -55,7 +55,20 @@ public sealed class LegacyMigrationTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(await FreshColumnsAsync("feed_request_posts"), Columns(path, "feed_request_posts"));
         Assert.Equal(await FreshColumnsAsync("posts"), Columns(path, "posts"));
         Assert.DoesNotContain(DatabaseDump.Schema(path), entry => entry.Contains("idx_frp_", StringComparison.Ordinal));
-        Assert.Contains(DatabaseDump.Schema(path), entry => entry.StartsWith("index idx_feed_request_posts_uri ", StringComparison.Ordinal));
+        Assert.Contains(DatabaseDump.Schema(path), entry => entry.StartsWith("index idx_feed_request_posts_post ", StringComparison.Ordinal));
+        Assert.DoesNotContain(DatabaseDump.Schema(path), entry => entry.StartsWith("index idx_feed_request_posts_uri ", StringComparison.Ordinal));
+        AssertEveryServedRowPointsToItsPost(path);
+    }
+
+    // "Which requests served this post" goes through posts.post_id: a served row numbered wrong or not at all is lost to it.
+    private static void AssertEveryServedRowPointsToItsPost(string path)
+    {
+        Assert.True(Scalar(path, "SELECT count(*) FROM feed_request_posts WHERE post_uri IS NOT NULL") > 0);
+        Assert.Equal(0, Scalar(path, """
+            SELECT count(*) FROM feed_request_posts f
+            WHERE f.post_uri IS NOT NULL AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.post_id = f.post_id AND p.post_uri = f.post_uri)
+            """));
+        Assert.Equal(0, Scalar(path, "SELECT count(*) FROM posts WHERE post_id IS NULL"));
     }
 
     [Fact]
@@ -72,6 +85,7 @@ public sealed class LegacyMigrationTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(expected, ReadPosts(path));
         Assert.Equal(["error", "not_found", "ok", "ok", "pending"], ReadPosts(path).Select(post => post.HydrationStatus).Order());
         Assert.Equal(await FreshColumnsAsync("posts"), Columns(path, "posts"));
+        AssertEveryServedRowPointsToItsPost(path);
     }
 
     [Fact]
