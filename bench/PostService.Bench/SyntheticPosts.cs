@@ -13,8 +13,8 @@ public static class SyntheticPosts
 
     private const string Insert = """
         INSERT INTO posts (post_uri, cid, author_did, author_handle, indexed_at, created_at, text, langs, like_count,
-                           repost_count, reply_count, quote_count, hydration_status, last_hydrated_at, metadata_source)
-        VALUES (@Uri, @Cid, @Author, @Handle, @At, @At, @Text, @Langs, @Likes, 0, 0, 0, @Status, @Hydrated, @Source)
+                           repost_count, reply_count, quote_count, hydration_status, last_hydrated_at, metadata_source, post_id)
+        VALUES (@Uri, @Cid, @Author, @Handle, @At, @At, @Text, @Langs, @Likes, 0, 0, 0, @Status, @Hydrated, @Source, @PostId)
         """;
 
     /// <summary>Inserts pool posts 0 to <paramref name="posts"/> - 1, 50,000 per transaction.</summary>
@@ -31,6 +31,7 @@ public static class SyntheticPosts
                 return new
                 {
                     Uri = Workload.PostUri(i),
+                    PostId = i + 1L,
                     Cid = ok ? $"bafyreibench{i:D20}" : null,
                     Author = ok ? Workload.AuthorDid(i) : null,
                     Handle = ok ? $"user{i % Workload.Authors}.bsky.social" : null,

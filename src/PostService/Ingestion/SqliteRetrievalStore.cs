@@ -37,6 +37,9 @@ public sealed class SqliteRetrievalStore(IDbConnectionFactory connections) : IRe
 
     private const string SelectKnownPost = "SELECT post_id, cid IS NULL FROM posts WHERE post_uri = @PostUri";
 
+    // A post stored by other means than this writer (a test, a hand-written insert) is numbered when first served.
+    private const string NumberPost = "UPDATE posts SET post_id = @PostId WHERE post_uri = @PostUri";
+
     // A known post keeps its status and metadata; it only gains a CID it lacked.
     private const string FillMissingCid = "UPDATE posts SET cid = @Cid WHERE post_uri = @PostUri";
 
@@ -84,8 +87,9 @@ public sealed class SqliteRetrievalStore(IDbConnectionFactory connections) : IRe
 
     /// <summary>
     /// Adds a <c>pending</c> row (or <c>invalid</c>, with its reason) for each URI not seen before, in URI order,
-    /// numbered after the highest stored number, and counts them; a known post only gains a CID it lacked. Returns every
-    /// URI's post number and the URIs that became new <c>pending</c> posts.
+    /// numbered after the highest stored number, and counts them; a known post only gains a CID it lacked (and a number,
+    /// if it was stored by other means than this writer). Returns every URI's post number and the URIs that became new
+    /// <c>pending</c> posts.
     /// </summary>
     private static (Dictionary<string, long> PostIds, List<string> NewPending) StorePosts(DbConnection connection, IReadOnlyList<NewPost> posts)
     {
@@ -95,6 +99,7 @@ public sealed class SqliteRetrievalStore(IDbConnectionFactory connections) : IRe
         using (var lastPostId = new SqliteRowStatement(connection, SelectLastPostId))
         using (var insertPost = new SqliteRowStatement(connection, InsertPost))
         using (var selectKnown = new SqliteRowStatement(connection, SelectKnownPost))
+        using (var numberPost = new SqliteRowStatement(connection, NumberPost))
         using (var fillCid = new SqliteRowStatement(connection, FillMissingCid))
         {
             var nextPostId = lastPostId.Query().GetInt64(0) + 1;
@@ -116,8 +121,17 @@ public sealed class SqliteRetrievalStore(IDbConnectionFactory connections) : IRe
                     continue;
                 }
                 var known = selectKnown.Query(post.PostUri);
-                postIds[post.PostUri] = known.GetInt64(0);
-                if (valid && post.Cid is not null && known.GetInt64(1) == 1)
+                var lacksCid = known.GetInt64(1) == 1;
+                if (known.IsNull(0))
+                {
+                    numberPost.Run(nextPostId, post.PostUri);
+                    postIds[post.PostUri] = nextPostId++;
+                }
+                else
+                {
+                    postIds[post.PostUri] = known.GetInt64(0);
+                }
+                if (valid && post.Cid is not null && lacksCid)
                 {
                     fillCid.Run(post.Cid, post.PostUri);
                 }

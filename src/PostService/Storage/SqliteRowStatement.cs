@@ -66,6 +66,8 @@ public sealed class SqliteRowStatement : IDisposable
     public readonly struct Row(sqlite3_stmt statement)
     {
         public long GetInt64(int column) => raw.sqlite3_column_int64(statement, column);
+
+        public bool IsNull(int column) => raw.sqlite3_column_type(statement, column) == raw.SQLITE_NULL;
     }
 
     private int Bind(int index, object? value) => value switch
