@@ -213,6 +213,41 @@ public abstract class FeedRetrievalsEndpointsTests(DatabaseProvider provider) : 
     }
 
     [DatabaseFact]
+    public async Task EveryServedRowFindsItsPostByNumberAndLaterPostsHaveHigherNumbers()
+    {
+        var known = RetrievalBuilder.PostUri("stored-by-hand");
+        var first = RetrievalBuilder.PostUri("first");
+        var second = RetrievalBuilder.PostUri("second");
+        _service.CreateClient().Dispose();
+        using (var db = _service.OpenDatabase())
+        {
+            // A post stored by other means than ingestion (as a test or an operator might) has no number given by it.
+            db.Execute("INSERT INTO posts (post_uri, hydration_status) VALUES (@known, 'pending')", new { known });
+        }
+        var early = new RetrievalBuilder().WithPost(first, 0).WithPost(known, 1);
+        var late = new RetrievalBuilder().WithPost(second, 0).WithPost(first, 1).WithPost(known, 2).WithPost(null, 3);
+
+        (await _service.PostRetrievalsAsync(RetrievalBuilder.Batch(early))).EnsureSuccessStatusCode();
+        (await _service.PostRetrievalsAsync(RetrievalBuilder.Batch(late))).EnsureSuccessStatusCode();
+
+        using var check = _service.OpenDatabase();
+        const string ServedBy = """
+            SELECT request_id FROM feed_request_posts
+            WHERE post_id = (SELECT post_id FROM posts WHERE post_uri = @uri) ORDER BY request_id
+            """;
+        Assert.Equal([early.Id, late.Id], check.Query<long>(ServedBy, new { uri = first }));
+        Assert.Equal([early.Id, late.Id], check.Query<long>(ServedBy, new { uri = known }));
+        Assert.Equal([late.Id], check.Query<long>(ServedBy, new { uri = second }));
+        Assert.Equal(0, check.ExecuteScalar<long>("""
+            SELECT count(*) FROM feed_request_posts f
+            WHERE f.post_uri IS NOT NULL AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.post_id = f.post_id AND p.post_uri = f.post_uri)
+            """));
+        Assert.Equal(1, check.ExecuteScalar<long>("SELECT count(*) FROM feed_request_posts WHERE post_uri IS NULL AND post_id IS NULL"));
+        var number = (string uri) => check.ExecuteScalar<long>("SELECT post_id FROM posts WHERE post_uri = @uri", new { uri });
+        Assert.True(number(second) > number(first), "a post first stored later has a higher number");
+    }
+
+    [DatabaseFact]
     public async Task AUriServedByManyRetrievalsOfOneBatchIsOneNewPostWithTheFirstCidItWasServedWith()
     {
         var shared = RetrievalBuilder.PostUri("shared");
