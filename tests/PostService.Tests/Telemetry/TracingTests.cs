@@ -17,7 +17,7 @@ public abstract class TracingTests(DatabaseProvider provider)
     private readonly List<Activity> _spans = [];
 
     [DatabaseFact]
-    public async Task AnIngestRequestIsOneTraceWithItsDatabaseWriteAsAChildSpan()
+    public async Task AnIngestRequestIsOneTraceWithItsDatabaseWritesAsChildSpans()
     {
         using var service = new PostServiceFactory(provider: provider)
         {
@@ -45,14 +45,19 @@ public abstract class TracingTests(DatabaseProvider provider)
         }, "the request's span has ended");
         var server = Assert.Single(trace, span => span.Kind == ActivityKind.Server);
         Assert.Equal("POST /feed-retrievals", server.DisplayName);
-        var write = Assert.Single(trace, span => span.OperationName == "db.write");
-        Assert.Equal(server.SpanId, write.ParentSpanId);
-        Assert.Equal(provider == DatabaseProvider.Postgres ? "postgresql" : "sqlite", write.GetTagItem("db.system.name"));
-        Assert.Equal(200, server.GetTagItem("http.response.status_code"));
-        if (provider == DatabaseProvider.Postgres)
+        // PostgreSQL stores a request's posts in a write of their own, before its rows (PostgresRetrievalStore).
+        var writes = trace.Where(span => span.OperationName == "db.write").ToList();
+        Assert.Equal(provider == DatabaseProvider.Postgres ? 2 : 1, writes.Count);
+        Assert.All(writes, write =>
         {
-            // Npgsql's own spans for the statements, inside the write.
-            Assert.Contains(trace, span => span.ParentSpanId == write.SpanId && span.Kind == ActivityKind.Client);
-        }
+            Assert.Equal(server.SpanId, write.ParentSpanId);
+            Assert.Equal(provider == DatabaseProvider.Postgres ? "postgresql" : "sqlite", write.GetTagItem("db.system.name"));
+            if (provider == DatabaseProvider.Postgres)
+            {
+                // Npgsql's own spans for the statements, inside the write.
+                Assert.Contains(trace, span => span.ParentSpanId == write.SpanId && span.Kind == ActivityKind.Client);
+            }
+        });
+        Assert.Equal(200, server.GetTagItem("http.response.status_code"));
     }
 }
