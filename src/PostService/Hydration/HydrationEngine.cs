@@ -117,19 +117,19 @@ public sealed class HydrationEngine(
     {
         foreach (var status in batches.Selection.Statuses)
         {
-            var afterUri = "";
+            var after = 0L;
             while (!batches.YieldToken.IsCancellationRequested)
             {
-                var page = await posts.SelectWorkAsync(batches.Selection, status, afterUri, _options.SweepPageSize, time.GetUtcNow(), batches.CancellationToken);
+                var page = await posts.SelectWorkAsync(batches.Selection, status, after, _options.SweepPageSize, time.GetUtcNow(), batches.CancellationToken);
                 if (page.Count == 0)
                 {
                     break;
                 }
-                if (!await dispatcher.SubmitAsync(batches, page))
+                if (!await dispatcher.SubmitAsync(batches, page.Select(post => post.PostUri).ToList()))
                 {
                     return;
                 }
-                afterUri = page[^1];
+                after = page[^1].Position;
                 if (page.Count < _options.SweepPageSize)
                 {
                     break;

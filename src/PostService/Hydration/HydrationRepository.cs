@@ -70,9 +70,11 @@ public sealed class HydrationRepository(IDbConnectionFactory connections, IOptio
     // Due and held by no process.
     private const string DueFilter = DueRule + " AND (claimed_until IS NULL OR claimed_until <= to_ts(@Now))";
 
-    // One status at a time, so that the (hydration_status, post_uri) index serves the page in order.
-    private const string SelectWorkPage =
-        "SELECT post_uri FROM posts WHERE hydration_status = @Status AND post_uri > @AfterUri AND " + DueFilter + " ORDER BY post_uri LIMIT @Limit";
+    // One status at a time, in the order posts were stored, so that the index on hydration_status serves the page in
+    // order ({0}: SqlDialect.StorageOrder).
+    private const string SelectWorkPageTemplate =
+        "SELECT {0} AS Position, post_uri AS PostUri FROM posts WHERE hydration_status = @Status AND {0} > @After AND " + DueFilter +
+        " ORDER BY {0} LIMIT @Limit";
 
     // Scheduled refreshes, most overdue first (the partial index on next_refresh_at serves it).
     private const string SelectRefreshPage =
@@ -134,18 +136,22 @@ public sealed class HydrationRepository(IDbConnectionFactory connections, IOptio
         ) due
         """;
 
+    private readonly string _selectWorkPage = string.Format(SelectWorkPageTemplate, connections.Dialect.StorageOrder);
     private readonly string _countDue = string.Format(CountDueTemplate, connections.Dialect.IsAnyOf("hydration_status", "@Statuses"));
     private readonly string _selectStates = string.Format(SelectStatesTemplate, connections.Dialect.IsAnyOf("post_uri", "@Uris"));
     private readonly string _selectDue = string.Format(SelectDueTemplate, connections.Dialect.IsAnyOf("post_uri", "@Uris"));
     private readonly string _claim = string.Format(ClaimTemplate, connections.Dialect.IsAnyOf("post_uri", "@Uris"), connections.Dialect.SkipLockedRows);
 
-    /// <summary>The next page of URIs with <paramref name="status"/> the selection covers, in URI order after <paramref name="afterUri"/>.</summary>
-    public async Task<IReadOnlyList<string>> SelectWorkAsync(
-        WorkSelection selection, string status, string afterUri, int limit, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// The next page of posts with <paramref name="status"/> the selection covers, in the order they were stored, after
+    /// <paramref name="after"/> (a <see cref="SweptPost.Position"/>; 0 from the start).
+    /// </summary>
+    public async Task<IReadOnlyList<SweptPost>> SelectWorkAsync(
+        WorkSelection selection, string status, long after, int limit, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var parameters = DueParameters(selection, now);
-        parameters.AddDynamicParams(new { Status = status, AfterUri = afterUri, Limit = limit });
-        return await connections.QueryListAsync<string>(SelectWorkPage, parameters, cancellationToken);
+        parameters.AddDynamicParams(new { Status = status, After = after, Limit = limit });
+        return await connections.QueryListAsync<SweptPost>(_selectWorkPage, parameters, cancellationToken);
     }
 
     /// <summary>Up to <paramref name="limit"/> posts whose scheduled refresh has come and that no process holds, most overdue first.</summary>
@@ -255,3 +261,6 @@ public sealed class HydrationRepository(IDbConnectionFactory connections, IOptio
         return DbTime.TryParse(text, out var value) ? value : null;
     }
 }
+
+/// <summary>A post a sweep found, and its place in the order posts were stored, where the next page starts after it.</summary>
+public sealed record SweptPost(long Position, string PostUri);

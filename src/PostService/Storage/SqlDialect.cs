@@ -36,6 +36,13 @@ public sealed class SqlDialect
     public string SkipLockedRows => IsPostgres ? "FOR UPDATE SKIP LOCKED" : "";
 
     /// <summary>
+    /// The column that orders posts as they were first stored, which the index on <c>hydration_status</c> follows
+    /// (see <c>M015_StatusIndexInStorageOrder</c>): SQLite's rowid, which every row has however it was inserted;
+    /// PostgreSQL's <c>post_id</c>, which its identity default gives every row.
+    /// </summary>
+    public string StorageOrder => IsPostgres ? "post_id" : "rowid";
+
+    /// <summary>
     /// The start of the UTC hour of the time in <paramref name="column"/>: SQLite keeps times as ISO-8601 text, so the hour
     /// is the text up to it; PostgreSQL truncates the <c>timestamptz</c> in UTC.
     /// </summary>

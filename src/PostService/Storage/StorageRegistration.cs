@@ -41,6 +41,7 @@ public static class StorageRegistration
         services.AddSingleton<IMigration, M012_AuthorHandles>();
         services.AddSingleton<IMigration, M013_RefreshSchedule>();
         services.AddSingleton<IMigration, M014_ServedRowsByPostId>();
+        services.AddSingleton<IMigration, M015_StatusIndexInStorageOrder>();
         services.AddSingleton<SqliteBackup>();
         services.AddSingleton<Migrator>();
         services.AddSingleton<LegacyAuthorColumns>();

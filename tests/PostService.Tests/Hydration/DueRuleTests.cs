@@ -93,7 +93,7 @@ public sealed class DueRuleTests : IClassFixture<MigratedSqlite>
         var expired = await InsertAsync(new Row("pending", ClaimedUntil: Now));
         var selection = Selection(force: false, refresh: false, refreshBefore: null);
 
-        var swept = await _posts.SelectWorkAsync(selection, "pending", "", 100_000, Now, CancellationToken.None);
+        var swept = (await _posts.SelectWorkAsync(selection, "pending", 0, 100_000, Now, CancellationToken.None)).Select(post => post.PostUri).ToList();
 
         Assert.DoesNotContain(held, swept);
         Assert.Contains(expired, swept);
@@ -106,7 +106,7 @@ public sealed class DueRuleTests : IClassFixture<MigratedSqlite>
 
         var checkedDue = (await _posts.SelectDueAsync([uri], selection, Now, CancellationToken.None))[uri].IsDue;
         var swept = selection.Statuses.Contains(row.Status)
-            && (await _posts.SelectWorkAsync(selection, row.Status, "", 100_000, Now, CancellationToken.None)).Contains(uri);
+            && (await _posts.SelectWorkAsync(selection, row.Status, 0, 100_000, Now, CancellationToken.None)).Any(post => post.PostUri == uri);
         Assert.Equal(checkedDue, swept);
         return checkedDue;
     }
