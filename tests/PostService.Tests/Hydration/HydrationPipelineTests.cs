@@ -70,6 +70,27 @@ public abstract class HydrationPipelineTests(DatabaseProvider provider) : IAsync
     }
 
     [DatabaseFact]
+    public async Task TheSweepHydratesPostsNoRequestHintedAcrossManyPages()
+    {
+        // Stored out of URI order and by hand, as an operator's insert or an older tool would: no hint, no number given
+        // by ingestion; only the sweep, 25 posts a page (the least allowed), can find them.
+        var uris = Enumerable.Range(0, 60).Select(i => Uri($"swept{59 - i:D2}")).ToList();
+        uris.ForEach(uri => _appView.AddPost(uri));
+        using var service = HydratingService.Start(_appView, new Dictionary<string, string?> { ["PostService:Hydration:SweepPageSize"] = "25" }, provider: provider);
+        using (var db = service.OpenDatabase())
+        {
+            foreach (var uri in uris)
+            {
+                db.Execute("INSERT INTO posts (post_uri, hydration_status) VALUES (@uri, 'pending')", new { uri });
+            }
+        }
+
+        await AllSettledAsync(service, uris.Count);
+
+        Assert.All(uris, uri => Assert.Equal("ok", Status(service, uri)));
+    }
+
+    [DatabaseFact]
     public async Task AUriTheAppViewOmitsBecomesNotFoundAndTheRestAreOk()
     {
         _appView.AddPost(Uri("alive"));
