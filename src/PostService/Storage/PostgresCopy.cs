@@ -87,10 +87,12 @@ public sealed class PostgresCopy(SqliteConnectionFactory source, PostgresConnect
         new("author_handles", [("did", Kind.Text), ("handle", Kind.Text), ("first_seen_at", Kind.Time), ("last_seen_at", Kind.Time)], ByRowId: true),
     ];
 
-    // Identity columns given explicit values: their sequences must continue after the copied ids.
+    // Identity columns given explicit values: their sequences must continue after the copied ids. A post a SQLite file
+    // holds without a number (stored by hand, never served since) gets one, as PostgreSQL's sweep pages by it.
     private const string AdvanceSequences = """
         SELECT setval(pg_get_serial_sequence('feed_request_posts', 'id'), greatest((SELECT max(id) FROM feed_request_posts), 1));
         SELECT setval(pg_get_serial_sequence('posts', 'post_id'), greatest((SELECT max(post_id) FROM posts), 1));
+        UPDATE posts SET post_id = DEFAULT WHERE post_id IS NULL;
         SELECT setval(pg_get_serial_sequence('hydration_runs', 'run_id'), greatest((SELECT max(run_id) FROM hydration_runs), 1));
         SELECT setval(pg_get_serial_sequence('ingest_events', 'id'), greatest((SELECT max(id) FROM ingest_events), 1));
         SELECT setval(pg_get_serial_sequence('hashtags', 'id'), greatest((SELECT max(id) FROM hashtags), 1));
