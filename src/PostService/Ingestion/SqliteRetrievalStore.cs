@@ -29,13 +29,12 @@ public sealed class SqliteRetrievalStore(IDbConnectionFactory connections) : IRe
     // The writer numbers the posts it adds itself (see M014_ServedRowsByPostId), from the highest number stored.
     private const string SelectLastPostId = "SELECT coalesce(max(post_id), 0) FROM posts";
 
-    // One statement per URI that both checks and inserts: a row it adds is a new post, a conflict a known one.
+    // Known posts are looked up first: most served URIs are known, and an insert that conflicts looks the key up too.
+    private const string SelectKnownPost = "SELECT post_id, cid IS NULL FROM posts WHERE post_uri = @PostUri";
+
     private const string InsertPost = """
         INSERT INTO posts (post_uri, cid, hydration_status, hydration_error, post_id) VALUES (@PostUri, @Cid, @Status, @Error, @PostId)
-        ON CONFLICT (post_uri) DO NOTHING
         """;
-
-    private const string SelectKnownPost = "SELECT post_id, cid IS NULL FROM posts WHERE post_uri = @PostUri";
 
     // A post stored by other means than this writer (a test, a hand-written insert) is numbered when first served.
     private const string NumberPost = "UPDATE posts SET post_id = @PostId WHERE post_uri = @PostUri";
@@ -102,38 +101,38 @@ public sealed class SqliteRetrievalStore(IDbConnectionFactory connections) : IRe
         using (var numberPost = new SqliteRowStatement(connection, NumberPost))
         using (var fillCid = new SqliteRowStatement(connection, FillMissingCid))
         {
-            var nextPostId = lastPostId.Query().GetInt64(0) + 1;
+            lastPostId.TryQuery(out var last);
+            var nextPostId = last.GetInt64(0) + 1;
             foreach (var post in posts.OrderBy(post => post.PostUri, StringComparer.Ordinal))
             {
                 var valid = post.InvalidReason is null;
-                if (insertPost.Run(post.PostUri, valid ? post.Cid : null,
-                        valid ? HydrationStatus.Pending : HydrationStatus.Invalid, post.InvalidReason, nextPostId) > 0)
+                if (selectKnown.TryQuery(out var known, post.PostUri))
                 {
-                    postIds[post.PostUri] = nextPostId++;
-                    if (valid)
+                    var lacksCid = known.GetInt64(1) == 1;
+                    if (known.IsNull(0))
                     {
-                        newPending.Add(post.PostUri);
+                        numberPost.Run(nextPostId, post.PostUri);
+                        postIds[post.PostUri] = nextPostId++;
                     }
                     else
                     {
-                        newInvalid++;
+                        postIds[post.PostUri] = known.GetInt64(0);
+                    }
+                    if (valid && post.Cid is not null && lacksCid)
+                    {
+                        fillCid.Run(post.Cid, post.PostUri);
                     }
                     continue;
                 }
-                var known = selectKnown.Query(post.PostUri);
-                var lacksCid = known.GetInt64(1) == 1;
-                if (known.IsNull(0))
+                insertPost.Run(post.PostUri, valid ? post.Cid : null, valid ? HydrationStatus.Pending : HydrationStatus.Invalid, post.InvalidReason, nextPostId);
+                postIds[post.PostUri] = nextPostId++;
+                if (valid)
                 {
-                    numberPost.Run(nextPostId, post.PostUri);
-                    postIds[post.PostUri] = nextPostId++;
+                    newPending.Add(post.PostUri);
                 }
                 else
                 {
-                    postIds[post.PostUri] = known.GetInt64(0);
-                }
-                if (valid && post.Cid is not null && lacksCid)
-                {
-                    fillCid.Run(post.Cid, post.PostUri);
+                    newInvalid++;
                 }
             }
         }

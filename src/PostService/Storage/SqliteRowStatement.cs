@@ -38,10 +38,10 @@ public sealed class SqliteRowStatement : IDisposable
     }
 
     /// <summary>
-    /// Runs a query with <paramref name="values"/> bound in order and returns its first row, readable until the
-    /// statement runs again; a query that returns no row is an error.
+    /// Runs a query with <paramref name="values"/> bound in order; true and its first row in <paramref name="row"/>
+    /// (readable until the statement runs again) when it returned one.
     /// </summary>
-    public Row Query(params ReadOnlySpan<object?> values)
+    public bool TryQuery(out Row row, params ReadOnlySpan<object?> values)
     {
         raw.sqlite3_reset(_statement);
         for (var i = 0; i < values.Length; i++)
@@ -49,20 +49,17 @@ public sealed class SqliteRowStatement : IDisposable
             SqliteException.ThrowExceptionForRC(Bind(i + 1, values[i]), _database);
         }
         var result = raw.sqlite3_step(_statement);
-        if (result == raw.SQLITE_DONE)
-        {
-            throw new InvalidOperationException($"The query returned no row: {raw.sqlite3_sql(_statement).utf8_to_string()}");
-        }
-        if (result != raw.SQLITE_ROW)
+        if (result != raw.SQLITE_ROW && result != raw.SQLITE_DONE)
         {
             SqliteException.ThrowExceptionForRC(result, _database);
         }
-        return new Row(_statement);
+        row = new Row(_statement);
+        return result == raw.SQLITE_ROW;
     }
 
     public void Dispose() => _statement.Dispose();
 
-    /// <summary>The current row of a <see cref="Query"/>.</summary>
+    /// <summary>The current row of a <see cref="TryQuery"/>.</summary>
     public readonly struct Row(sqlite3_stmt statement)
     {
         public long GetInt64(int column) => raw.sqlite3_column_int64(statement, column);
