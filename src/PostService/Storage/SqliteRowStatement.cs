@@ -23,16 +23,7 @@ public sealed class SqliteRowStatement : IDisposable
     /// <summary>Runs the statement with <paramref name="values"/> bound in order; returns the rows it changed.</summary>
     public int Run(params ReadOnlySpan<object?> values)
     {
-        raw.sqlite3_reset(_statement);
-        for (var i = 0; i < values.Length; i++)
-        {
-            SqliteException.ThrowExceptionForRC(Bind(i + 1, values[i]), _database);
-        }
-        var result = raw.sqlite3_step(_statement);
-        if (result != raw.SQLITE_DONE)
-        {
-            SqliteException.ThrowExceptionForRC(result, _database);
-        }
+        Step(values);
         raw.sqlite3_reset(_statement);
         return raw.sqlite3_changes(_database);
     }
@@ -42,6 +33,23 @@ public sealed class SqliteRowStatement : IDisposable
     /// (readable until the statement runs again) when it returned one.
     /// </summary>
     public bool TryQuery(out Row row, params ReadOnlySpan<object?> values)
+    {
+        row = new Row(_statement);
+        return Step(values) == raw.SQLITE_ROW;
+    }
+
+    public void Dispose() => _statement.Dispose();
+
+    /// <summary>The current row of a <see cref="TryQuery"/>.</summary>
+    public readonly struct Row(sqlite3_stmt statement)
+    {
+        public long GetInt64(int column) => raw.sqlite3_column_int64(statement, column);
+
+        public bool IsNull(int column) => raw.sqlite3_column_type(statement, column) == raw.SQLITE_NULL;
+    }
+
+    /// <summary>Binds <paramref name="values"/> in order and takes one step: <c>SQLITE_ROW</c> or <c>SQLITE_DONE</c>, or throws.</summary>
+    private int Step(ReadOnlySpan<object?> values)
     {
         raw.sqlite3_reset(_statement);
         for (var i = 0; i < values.Length; i++)
@@ -53,18 +61,7 @@ public sealed class SqliteRowStatement : IDisposable
         {
             SqliteException.ThrowExceptionForRC(result, _database);
         }
-        row = new Row(_statement);
-        return result == raw.SQLITE_ROW;
-    }
-
-    public void Dispose() => _statement.Dispose();
-
-    /// <summary>The current row of a <see cref="TryQuery"/>.</summary>
-    public readonly struct Row(sqlite3_stmt statement)
-    {
-        public long GetInt64(int column) => raw.sqlite3_column_int64(statement, column);
-
-        public bool IsNull(int column) => raw.sqlite3_column_type(statement, column) == raw.SQLITE_NULL;
+        return result;
     }
 
     private int Bind(int index, object? value) => value switch
