@@ -40,7 +40,7 @@ public sealed class SqliteConnectionFactory : IDbConnectionFactory, IDisposable
         _writerConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString();
         // journal_mode is stored in the file; busy_timeout and synchronous are per connection.
         _pragmas = $"PRAGMA journal_mode=WAL; PRAGMA busy_timeout={settings.BusyTimeoutMs}; PRAGMA synchronous={settings.Synchronous.ToUpperInvariant()}; PRAGMA wal_autocheckpoint={settings.WalAutoCheckpointPages};";
-        // Ingestion inserts at random keys into several indexes: the writer keeps more of their pages than a reader needs.
+        // Ingestion looks posts up by URI, a random key: the writer keeps more of that index's pages than a reader needs.
         // A savepoint's journal (a copy of every page a write changes) in memory, not in a temporary file written page by
         // page and deleted at release. Its checkpoints are the checkpointer's; its own, later, only bound the WAL.
         _writerPragmas = $"{_pragmas} PRAGMA cache_size=-{settings.WriterCacheMiB * 1024}; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint={settings.WalAutoCheckpointPages * WalBoundInCheckpoints};";
