@@ -27,7 +27,7 @@ static int Usage()
           firehose --copies 50 [--recording file] [--url ws://...] [--provider sqlite|postgres --connection ...]
           firehose-hydrate --copies 20 --rate 1000 --seconds 30 --posts 25 --interval-ms 200 [--linger 250]
           export   --exposures 1000000 --posts 200000 --row-group 50000
-          ingest   --requests 100 --batch 50 --clients 4 --fresh 0.1|0.6 --hydration off|busy429|budget [--cids 0.3]
+          ingest   --requests 100 --batch 50 --clients 4 --fresh 0.1|0.6 --hydration off|busy429|budget [--cids 0.3] [--rounds 1]
                    [--peer CHECKOUT-OF-bsky-compliance-tracker] [--provider sqlite|postgres --connection ...]
         """);
     return 2;
