@@ -31,6 +31,10 @@ public static class IngestBenchmark
         var cidShare = arguments.Double("cids", 0.3);
         var hydration = arguments.String("hydration", "off");
         var rounds = arguments.Int("rounds", 1);
+        if (rounds < 1)
+        {
+            throw new ArgumentException($"--rounds must be at least 1, not {rounds}.");
+        }
         var database = BenchDatabase.From(arguments);
         var servedPosts = (long)requests * perRequest * Workload.PostsPerRetrieval;
         var workload = new Workload((int)Math.Max(Workload.PostsPerRetrieval, servedPosts * freshShare * 2), freshShare);
@@ -49,7 +53,7 @@ public static class IngestBenchmark
             MinimalCeiling.Measure(parsed);
         }
         await MeasureCeilingAsync(database, parsed);
-        var ratios = new Dictionary<string, List<double>>();
+        var figuresPerRound = new Dictionary<string, List<double>>();
         var latencies = new List<double>();
         Run? http = null;
         for (var round = 1; round <= rounds; round++)
@@ -65,7 +69,7 @@ public static class IngestBenchmark
             {
                 Console.WriteLine($"{run.Name,-12} {run.PostsPerSecond,10:N0} posts/s   {run.Seconds,6:F1} s   {run.PostsPerProcessorSecond,8:N0} posts/cpu-s   load {run.Load:F1}   {run.Description}" +
                     (run.Latency is { } latency ? $", request p50 {latency.At(0.5):F0} ms p99 {latency.At(0.99):F0} ms" : ""));
-                Add(ratios, $"{run.Name}_posts_per_s", run.PostsPerSecond);
+                Add(figuresPerRound, $"{run.Name}_posts_per_s", run.PostsPerSecond);
             }
             foreach (var run in runs.Where(run => run != http))
             {
@@ -77,8 +81,8 @@ public static class IngestBenchmark
                     "python" => "          (bar 1.50x)",
                     _ => "",
                 });
-                Add(ratios, $"http_over_{run.Name}", ratio);
-                Add(ratios, $"http_over_{run.Name}_per_cpu_s", processorRatio);
+                Add(figuresPerRound, $"http_over_{run.Name}", ratio);
+                Add(figuresPerRound, $"http_over_{run.Name}_per_cpu_s", processorRatio);
             }
         }
 
@@ -87,7 +91,7 @@ public static class IngestBenchmark
             ("provider", database.Provider), ("fresh", freshShare), ("hydration", hydration), ("served_posts", http!.PostRows), ("clients", clients),
             ("batch", perRequest), ("rounds", rounds), ("request_p99_ms", Math.Round(Median(latencies))),
         };
-        foreach (var (name, values) in ratios)
+        foreach (var (name, values) in figuresPerRound)
         {
             figures.Add((name, Math.Round(Median(values), name.EndsWith("_per_s", StringComparison.Ordinal) ? 0 : 2)));
             if (rounds > 1 && name is "http_over_minimal" or "http_over_python")
@@ -139,11 +143,8 @@ public static class IngestBenchmark
         list.Add(value);
     }
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
+    // Nearest rank, as every p50 the bench prints: with an even number of rounds, the lower of the middle two.
+    private static double Median(List<double> values) => new Percentiles(values).At(0.5);
 
     /// <param name="Processor">Processor time the storing process used: the service process for HTTP (not the clients).</param>
     private sealed record Run(string Name, string Description, long PostRows, double Seconds, TimeSpan Processor, Percentiles? Latency, double Load)
